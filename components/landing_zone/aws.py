@@ -1,0 +1,183 @@
+"""AWS landing zone: VPC with private subnets across zones behind NAT, a KMS key with rotation, and
+an S3 model bucket encrypted with that key (versioned, public access blocked, TLS only)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_aws import ec2, kms, s3
+
+from components.landing_zone import LandingZoneArgs, protected
+from planning.addressing import aws_subnets
+from planning.regions import aws_availability_zones
+
+
+@dataclass(frozen=True)
+class AwsLandingZoneArgs(LandingZoneArgs):
+    zones: int = 2
+
+
+class AwsLandingZone(pulumi.ComponentResource):
+    vpc: ec2.Vpc
+    private_subnets: list[ec2.Subnet]
+    private_route_tables: list[ec2.RouteTable]
+    key: kms.Key
+    bucket: s3.Bucket
+
+    def __init__(self, name: str, args: AwsLandingZoneArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("multicloud-inference:index:AwsLandingZone", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        tags = args.tags
+        plan = aws_subnets(args.cidr, aws_availability_zones(args.region, args.zones))
+
+        self.vpc = ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=str(plan.address_space),
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags={**tags, "Name": f"{name}-vpc"},
+            opts=child,
+        )
+        igw = ec2.InternetGateway(
+            f"{name}-igw", vpc_id=self.vpc.id, tags={**tags, "Name": f"{name}-igw"}, opts=child
+        )
+        public_routes = ec2.RouteTable(
+            f"{name}-public",
+            vpc_id=self.vpc.id,
+            routes=[{"cidr_block": "0.0.0.0/0", "gateway_id": igw.id}],
+            tags={**tags, "Name": f"{name}-public"},
+            opts=child,
+        )
+
+        self.private_subnets, self.private_route_tables = [], []
+        for subnet in plan.named("public-"):
+            public = ec2.Subnet(
+                f"{name}-{subnet.name}",
+                vpc_id=self.vpc.id,
+                cidr_block=str(subnet.cidr),
+                availability_zone=subnet.zone,
+                map_public_ip_on_launch=False,
+                tags={**tags, "Name": f"{name}-{subnet.name}", "kubernetes.io/role/elb": "1"},
+                opts=child,
+            )
+            ec2.RouteTableAssociation(
+                f"{name}-{subnet.name}", subnet_id=public.id, route_table_id=public_routes.id, opts=child
+            )
+            # One NAT gateway per zone: a zone outage must not cut the other zones' egress.
+            eip = ec2.Eip(f"{name}-nat-{subnet.zone[-1]}", domain="vpc", tags=tags, opts=child)
+            nat = ec2.NatGateway(
+                f"{name}-nat-{subnet.zone[-1]}",
+                subnet_id=public.id,
+                allocation_id=eip.allocation_id,
+                tags={**tags, "Name": f"{name}-nat-{subnet.zone[-1]}"},
+                opts=child,
+            )
+            private_name = f"private-{subnet.zone[-1]}"
+            private = ec2.Subnet(
+                f"{name}-{private_name}",
+                vpc_id=self.vpc.id,
+                cidr_block=str(plan.subnet(private_name).cidr),
+                availability_zone=subnet.zone,
+                tags={**tags, "Name": f"{name}-{private_name}", "kubernetes.io/role/internal-elb": "1"},
+                opts=child,
+            )
+            private_routes = ec2.RouteTable(
+                f"{name}-{private_name}",
+                vpc_id=self.vpc.id,
+                routes=[{"cidr_block": "0.0.0.0/0", "nat_gateway_id": nat.id}],
+                tags={**tags, "Name": f"{name}-{private_name}"},
+                opts=child,
+            )
+            ec2.RouteTableAssociation(
+                f"{name}-{private_name}", subnet_id=private.id, route_table_id=private_routes.id, opts=child
+            )
+            self.private_subnets.append(private)
+            self.private_route_tables.append(private_routes)
+
+        self.key = kms.Key(
+            f"{name}-key",
+            description=f"{name}: model bucket and cluster secrets",
+            enable_key_rotation=True,
+            rotation_period_in_days=365,
+            deletion_window_in_days=30,
+            tags=tags,
+            opts=protected(args, self, provider=args.provider),
+        )
+        kms.Alias(f"{name}-key", name=f"alias/{name}", target_key_id=self.key.key_id, opts=child)
+
+        self.bucket = s3.Bucket(
+            f"{name}-models", force_destroy=False, tags=tags, opts=protected(args, self, provider=args.provider)
+        )
+        s3.BucketOwnershipControls(
+            f"{name}-models",
+            bucket=self.bucket.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=child,
+        )
+        s3.BucketPublicAccessBlock(
+            f"{name}-models",
+            bucket=self.bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        s3.BucketVersioning(
+            f"{name}-models",
+            bucket=self.bucket.id,
+            versioning_configuration={"status": "Enabled"},
+            opts=child,
+        )
+        s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-models",
+            bucket=self.bucket.id,
+            rules=[
+                {
+                    "apply_server_side_encryption_by_default": {
+                        "sse_algorithm": "aws:kms",
+                        "kms_master_key_id": self.key.arn,
+                    },
+                    # Bucket keys cut KMS request costs for model downloads by orders of magnitude.
+                    "bucket_key_enabled": True,
+                }
+            ],
+            opts=child,
+        )
+        s3.BucketPolicy(
+            f"{name}-models-tls-only",
+            bucket=self.bucket.id,
+            policy=self.bucket.arn.apply(_deny_insecure_transport),
+            opts=child,
+        )
+        self.register_outputs(
+            {"vpc_id": self.vpc.id, "key_arn": self.key.arn, "bucket": self.bucket.bucket}
+        )
+
+
+def _deny_insecure_transport(bucket_arn: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+                {
+                    "Sid": "DenyTlsOlderThan12",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                    "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+                },
+            ],
+        }
+    )

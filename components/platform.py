@@ -1,0 +1,100 @@
+"""The whole platform for one stack: providers, then a landing zone in every configured region.
+
+Everything else (the VPN mesh, the clusters) hangs off the landing zones built here; this module
+only wires plans to components, one table entry per cloud instead of one branch per cloud.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pulumi
+
+from components.landing_zone.aws import AwsLandingZone, AwsLandingZoneArgs
+from components.landing_zone.azure import AzureLandingZone, AzureLandingZoneArgs
+from components.landing_zone.gcp import GcpLandingZone, GcpLandingZoneArgs, GcpNetwork
+from components.naming import common_tags
+from components.providers import CloudProviders
+from planning.regions import Cloud, region_key
+from settings import RegionSpec, Settings
+
+
+@dataclass(frozen=True)
+class RegionContext:
+    """Everything a landing zone needs to know about its region, the same for every cloud."""
+
+    settings: Settings
+    stack: str
+    cloud: Cloud
+    region: RegionSpec
+    providers: CloudProviders
+    gcp_network: GcpNetwork | None
+
+    @property
+    def name(self) -> str:
+        return f"{self.cloud}-{self.region.name}"
+
+    @property
+    def common(self) -> dict:
+        settings, region = self.settings, self.region.name
+        return {
+            "region": region,
+            "cidr": settings.region_cidr(self.cloud, region),
+            "tags": common_tags(settings.name, self.stack, settings.owner, settings.residency_zone(region)),
+            "protect": settings.protect,
+            "is_hub": getattr(settings.clouds, self.cloud).hub == region,
+        }
+
+
+def _aws(ctx: RegionContext, opts: pulumi.ResourceOptions) -> AwsLandingZone:
+    args = AwsLandingZoneArgs(
+        **ctx.common, provider=ctx.providers.aws[ctx.region.name], zones=ctx.region.zones
+    )
+    return AwsLandingZone(ctx.name, args, opts)
+
+
+def _azure(ctx: RegionContext, opts: pulumi.ResourceOptions) -> AzureLandingZone:
+    azure = ctx.settings.clouds.azure
+    args = AzureLandingZoneArgs(
+        **ctx.common,
+        provider=ctx.providers.azure,
+        subscription_id=azure.subscription_id,
+        tenant_id=azure.tenant_id,
+        stack=f"{ctx.settings.name}{ctx.stack}",
+    )
+    return AzureLandingZone(ctx.name, args, opts)
+
+
+def _gcp(ctx: RegionContext, opts: pulumi.ResourceOptions) -> GcpLandingZone:
+    args = GcpLandingZoneArgs(**ctx.common, provider=ctx.providers.gcp, network=ctx.gcp_network)
+    return GcpLandingZone(ctx.name, args, opts)
+
+
+LANDING_ZONES: dict[Cloud, Callable[[RegionContext, pulumi.ResourceOptions], pulumi.ComponentResource]] = {
+    "aws": _aws,
+    "azure": _azure,
+    "gcp": _gcp,
+}
+
+
+class Platform(pulumi.ComponentResource):
+    landing_zones: dict[str, pulumi.ComponentResource]
+
+    def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("multicloud-inference:index:Platform", name, None, opts)
+        stack = pulumi.get_stack()
+        self.settings = settings
+        self.providers = CloudProviders.create(settings, parent=self)
+        child = pulumi.ResourceOptions(parent=self)
+        self.gcp_network = (
+            GcpNetwork(f"{name}-gcp", self.providers.gcp, child) if settings.clouds.gcp else None
+        )
+        self.landing_zones = {}
+        for cloud, region in settings.regions():
+            ctx = RegionContext(settings, stack, cloud, region, self.providers, self.gcp_network)
+            self.landing_zones[region_key(cloud, region.name)] = LANDING_ZONES[cloud](ctx, child)
+        self.register_outputs({})
+
+    def region_cidrs(self) -> dict[str, str]:
+        return {key: str(cidr) for key, cidr in self.settings.region_cidrs.items()}

@@ -1,0 +1,206 @@
+"""Run the Pulumi program in-process under `pulumi.runtime.set_mocks`, recording what it registers.
+
+The recording monitor sees each registration exactly as the engine would: type, name, parent,
+provider, inputs (engine property names, secrets still marked), dependencies and protect. The mocks
+return plausible computed outputs (ids, ARNs, names) so that downstream inputs are the values a real
+deployment would wire, not silently None.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks, rpc
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+SECRET = "[secret]"
+UNKNOWN = "[unknown]"
+ACCOUNT_ID = "123456789012"
+
+
+@dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str | None
+    provider: str | None
+    inputs: dict[str, Any]
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    protect: bool
+
+
+@dataclass
+class Recording:
+    registrations: list[Registration] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+def engine_value(value: Any) -> Any:
+    """An engine-serialized value as plan JSON: secrets and unknowns become markers, resource
+    references their URN, integral floats integers (the wire has only doubles)."""
+    if isinstance(value, dict):
+        sig = value.get(rpc._special_sig_key)
+        if sig == rpc._special_secret_sig:
+            return SECRET
+        if sig == rpc._special_resource_sig:
+            return value.get("urn")
+        if sig in (rpc._special_asset_sig, rpc._special_archive_sig):
+            return "[asset]"
+        if sig == rpc._special_output_value_sig:
+            if value.get("secret"):
+                return SECRET
+            return engine_value(value["value"]) if "value" in value else UNKNOWN
+        return {k: engine_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [engine_value(v) for v in value]
+    if value == rpc.UNKNOWN:
+        return UNKNOWN
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _provider_urn(reference: str) -> str | None:
+    return reference.rsplit("::", 1)[0] if reference else None
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    def __init__(self, mock: mocks.Mocks, recording: Recording):
+        super().__init__(mock)
+        self.recording = recording
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The engine qualifies a child's type with its parent's whole type chain (the stack
+        # excepted); the stock mock keeps only the last link, which would hide nesting.
+        if parent:
+            qualified = parent.split("::")[2]
+            if qualified != "pulumi:pulumi:Stack":
+                type_ = f"{qualified}${type_}"
+        return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type.startswith("pulumi:providers:"):
+            self.mocks.inputs_by_urn[response.urn] = engine_value(json_format.MessageToDict(request.object))
+        if request.type != "pulumi:pulumi:Stack":
+            self.recording.registrations.append(
+                Registration(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    custom=request.custom,
+                    parent=request.parent or None,
+                    provider=_provider_urn(request.provider),
+                    inputs=engine_value(json_format.MessageToDict(request.object)),
+                    dependencies=sorted(set(request.dependencies)),
+                    property_dependencies={
+                        prop: sorted(deps.urns) for prop, deps in sorted(request.propertyDependencies.items())
+                    },
+                    protect=bool(request.protect),
+                )
+            )
+        return response
+
+
+def _digest(text: str, length: int = 8) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+# Outputs that consumers read but that the cloud computes, per type; everything else a resource
+# outputs is its inputs. Keep this table to what the program actually reads.
+def _computed(type_: str, name: str, inputs: dict[str, Any], provider_inputs: dict[str, Any]) -> dict[str, Any]:
+    physical = inputs.get("name") or f"{name}-{_digest(name, 7)}"
+    if type_.startswith("aws:"):
+        service = type_.split(":")[1].split("/")[0]
+        region = inputs.get("region") or provider_inputs.get("region", "us-east-1")
+        arn = f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{type_.rsplit(':', 1)[1].lower()}/{physical}"
+        extra = {
+            "aws:s3/bucket:Bucket": {"bucket": physical, "arn": f"arn:aws:s3:::{physical}"},
+            "aws:kms/key:Key": {"keyId": _digest(name, 32)},
+            "aws:ec2/eip:Eip": {"allocationId": f"eipalloc-{_digest(name, 17)}"},
+        }.get(type_, {})
+        return {"arn": arn, **extra}
+    if type_.startswith("azure-native:"):
+        azure_name = next(
+            (inputs[k] for k in ("vaultName", "accountName", "keyName", "subnetName", "virtualNetworkName",
+                                 "resourceGroupName", "containerName") if k in inputs and k != "resourceGroupName"),
+            None,
+        ) or (inputs.get("resourceGroupName") if type_.endswith(":ResourceGroup") else None) or physical
+        extra = {
+            "azure-native:keyvault:Vault": {
+                "properties": {**inputs.get("properties", {}), "vaultUri": f"https://{azure_name}.vault.azure.net/"}
+            },
+            "azure-native:managedidentity:UserAssignedIdentity": {
+                "principalId": _digest(name + "p", 32), "clientId": _digest(name + "c", 32)
+            },
+        }.get(type_, {})
+        identity = inputs.get("identity")
+        if isinstance(identity, dict) and isinstance(identity.get("userAssignedIdentities"), list):
+            # Inputs list the identity ids; the API answers with a map keyed by id.
+            extra["identity"] = {**identity, "userAssignedIdentities": {i: {} for i in identity["userAssignedIdentities"]}}
+        return {"name": azure_name, **extra}
+    if type_.startswith("gcp:"):
+        return {"name": physical, "selfLink": f"https://www.googleapis.com/compute/v1/{physical}"}
+    return {}
+
+
+def _resource_id(type_: str, name: str) -> str:
+    if type_.startswith("azure-native:"):
+        return f"/subscriptions/00000000-0000-0000-0000-000000000000/mock/{type_.rsplit(':', 1)[1]}/{name}"
+    return f"{name}-id"
+
+
+INVOKES: dict[str, dict[str, Any]] = {
+    "gcp:storage/getProjectServiceAccount:getProjectServiceAccount": {
+        "emailAddress": "service-100000000001@gs-project-accounts.iam.gserviceaccount.com",
+    },
+}
+
+
+class PlatformMocks(mocks.Mocks):
+    def __init__(self) -> None:
+        self.inputs_by_urn: dict[str, dict[str, Any]] = {}
+
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict]:
+        provider_inputs = self.inputs_by_urn.get(_provider_urn(args.provider or ""), {})
+        state = {**args.inputs, **_computed(args.typ, args.name, args.inputs, provider_inputs)}
+        return _resource_id(args.typ, args.name), state
+
+    def call(self, args: mocks.MockCallArgs) -> dict:
+        if args.token not in INVOKES:
+            raise NotImplementedError(f"offline preview has no mock for invoke {args.token}; add it to INVOKES")
+        return INVOKES[args.token]
+
+
+def run_program(program: Path, project: str, stack: str, config: dict[str, str]) -> Recording:
+    """Run `program` (a Pulumi `__main__.py`) under the mock engine with `config` (fully qualified
+    keys, values as the CLI passes them) and return everything it registered and exported.
+
+    Each run gets a fresh context, so runs in one process never see each other's root stack or config.
+    """
+    return contextvars.Context().run(_run, program, project, stack, config)
+
+
+def _run(program: Path, project: str, stack: str, config: dict[str, str]) -> Recording:
+    recording = Recording()
+    mock = PlatformMocks()
+    pulumi.runtime.set_mocks(mock, project=project, stack=stack, preview=False, monitor=RecordingMonitor(mock, recording))
+    pulumi.runtime.set_all_config(config)
+    root = pulumi.runtime.get_root_resource()
+    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__")))
+    for key, value in root.outputs.items():
+        output = pulumi.Output.from_input(value)
+        secret = _sync_await(output.is_secret())
+        recording.outputs[key] = SECRET if secret else engine_value(_sync_await(output.future()))
+    return recording

@@ -1,0 +1,116 @@
+"""Stack config in, plan JSON out: the documented, stable format others script against.
+
+Plan JSON (see the README, "Offline preview"):
+{"project", "stack", "resources": [...], "outputs": {...}, "policies": {"pack", "violations"}}
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from offline.engine import Recording, run_program
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+CLOUD_OF_PACKAGE = {"aws": "aws", "azure-native": "azure", "gcp": "gcp", "kubernetes": "kubernetes",
+                    "random": "random", "docker-build": "docker"}
+
+
+class StackConfigError(Exception):
+    """The stack file itself is unusable (missing, not YAML, wrong shape)."""
+
+
+def project_name(project_dir: Path = REPO_ROOT) -> str:
+    return yaml.safe_load((project_dir / "Pulumi.yaml").read_text())["name"]
+
+
+def stack_file(stack: str, project_dir: Path = REPO_ROOT) -> Path:
+    return project_dir / f"Pulumi.{stack}.yaml"
+
+
+def read_stack_config(path: Path, project: str) -> dict[str, Any]:
+    """The `config:` block of a stack file, keys namespaced as the CLI would (`project:key`)."""
+    try:
+        document = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise StackConfigError(f"{path}: no such stack file") from None
+    except yaml.YAMLError as error:
+        raise StackConfigError(f"{path}: not valid YAML: {error}") from None
+    config = (document or {}).get("config")
+    if not isinstance(config, dict):
+        raise StackConfigError(f"{path}: expected a top-level `config:` mapping")
+    return {key if ":" in key else f"{project}:{key}": value for key, value in config.items()}
+
+
+def cli_config(config: dict[str, Any]) -> dict[str, str]:
+    """Config values as the CLI hands them to a program: structured values JSON-encoded."""
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+
+
+def cloud_of(type_: str) -> str | None:
+    package = type_.split(":")[2] if type_.startswith("pulumi:providers:") else type_.split(":")[0]
+    return CLOUD_OF_PACKAGE.get(package)
+
+
+def _own_region(inputs: dict[str, Any]) -> str | None:
+    for key in ("region", "location"):
+        value = inputs.get(key)
+        if isinstance(value, str) and not value.startswith("["):
+            return value.lower()
+    return None
+
+
+def plan_from_recording(project: str, stack: str, recording: Recording) -> dict[str, Any]:
+    by_urn = {r.urn: r for r in recording.registrations}
+    resources = []
+    for r in recording.registrations:
+        region = _own_region(r.inputs) if r.custom else None
+        if r.custom and region is None and r.provider in by_urn:
+            region = _own_region(by_urn[r.provider].inputs)
+        dependencies = set(r.dependencies)
+        for urns in r.property_dependencies.values():
+            dependencies.update(urns)
+        resources.append(
+            {
+                "urn": r.urn,
+                "type": r.type,
+                "name": r.name,
+                "custom": r.custom,
+                "parent": r.parent,
+                "provider": r.provider,
+                "cloud": cloud_of(r.type),
+                "region": region,
+                "inputs": r.inputs,
+                "dependencies": sorted(dependencies),
+                "property_dependencies": r.property_dependencies,
+                "protect": r.protect,
+            }
+        )
+    return {
+        "project": project,
+        "stack": stack,
+        "resources": resources,
+        "outputs": recording.outputs,
+        "policies": {"pack": None, "violations": []},
+    }
+
+
+def build_plan(stack: str | None = None, config_file: Path | None = None, project_dir: Path = REPO_ROOT) -> dict[str, Any]:
+    """Evaluate the program for a stack (or any config file of that shape) and return its plan.
+
+    Raises settings.ConfigError when the stack config is invalid (before any resource exists) and
+    StackConfigError when the file itself is unusable.
+    """
+    from settings import CONFIG_KEY, load_settings
+
+    project = project_name(project_dir)
+    path = config_file or stack_file(stack, project_dir)
+    stack_name = stack or path.stem.removeprefix("Pulumi.")
+    config = read_stack_config(path, project)
+    load_settings(config.get(f"{project}:{CONFIG_KEY}"))
+    recording = run_program(project_dir / "__main__.py", project, stack_name, cli_config(config))
+    return plan_from_recording(project, stack_name, recording)

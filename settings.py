@@ -1,0 +1,299 @@
+"""The stack's settings: one pydantic model over the structured config `multicloud-inference:platform`.
+
+`load_settings` validates everything before a single resource is declared. Every problem is
+reported together, each naming its key path (`multicloud-inference:platform.clouds.aws.regions[1].cidr`)
+and what is allowed, so a user fixes a config in one pass.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+from collections import Counter
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from planning.addressing import (
+    MAX_REGION_PREFIX,
+    MIN_REGION_PREFIX,
+    AddressPlanError,
+    RegionRequest,
+    plan_region_cidrs,
+)
+from planning.gpu import GPU_TYPES, placement_error
+from planning.regions import CLOUDS, KNOWN_REGIONS, Cloud, region_key
+
+PROJECT = "multicloud-inference"
+CONFIG_KEY = "platform"
+KEY_ROOT = f"{PROJECT}:{CONFIG_KEY}"
+
+IPv4Network = ipaddress.IPv4Network
+NAME_PATTERN = r"^[a-z][a-z0-9]{1,9}$"
+LABEL_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+PATTERN_HINTS = {
+    # Short, lower-case alphanumeric: it prefixes names with tight limits (Azure storage accounts
+    # take 24 lower-case alphanumerics in all).
+    NAME_PATTERN: "2 to 10 lower-case letters and digits, starting with a letter",
+    # It becomes a GCP label value, the strictest of the three clouds' tag rules.
+    LABEL_PATTERN: "lower-case letters, digits, '_' and '-' (a GCP label value), at most 63",
+    r"^[0-9a-fA-F-]{36}$": "a GUID such as 00000000-0000-0000-0000-000000000000",
+    r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$": "a GCP project id: 6 to 30 lower-case letters, digits and '-'",
+    r"^1\.\d{2}$": "a Kubernetes minor version such as 1.33",
+    r"^[a-z][a-z0-9-]{0,30}$": "lower-case letters, digits and '-', starting with a letter",
+}
+
+
+class ConfigError(Exception):
+    """Invalid stack config; `problems` holds one line per bad key, each starting with its path."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(
+            f"invalid stack config ({len(problems)} problem{'s' if len(problems) != 1 else ''}):\n"
+            + "\n".join(f"  - {p}" for p in problems)
+        )
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class GpuRequest(_Strict):
+    type: Literal[GPU_TYPES]  # type: ignore[valid-type]
+    gpus_per_node: int = Field(1, ge=1, le=8)
+    min_nodes: int = Field(0, ge=0)
+    max_nodes: int = Field(2, ge=1)
+    spot: bool = False
+
+    @model_validator(mode="after")
+    def _bounds(self) -> GpuRequest:
+        if self.min_nodes > self.max_nodes:
+            raise ValueError(f"min_nodes ({self.min_nodes}) must not exceed max_nodes ({self.max_nodes})")
+        return self
+
+
+class GpuOverride(_Strict):
+    """Per-region changes to the stack-wide GPU request; unset keys keep the stack-wide value."""
+
+    type: Literal[GPU_TYPES] | None = None  # type: ignore[valid-type]
+    gpus_per_node: int | None = Field(None, ge=1, le=8)
+    min_nodes: int | None = Field(None, ge=0)
+    max_nodes: int | None = Field(None, ge=1)
+    spot: bool | None = None
+
+
+class RegionSpec(_Strict):
+    name: str
+    cidr: IPv4Network | None = None
+    zones: int = Field(2, ge=2, le=3, description="AWS availability zones for the region's subnets")
+    gpu: GpuOverride | None = None
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr_size(cls, cidr: IPv4Network | None) -> IPv4Network | None:
+        if cidr is not None and not MIN_REGION_PREFIX <= cidr.prefixlen <= MAX_REGION_PREFIX:
+            raise ValueError(f"a region cidr must be /{MIN_REGION_PREFIX} to /{MAX_REGION_PREFIX}, got {cidr}")
+        return cidr
+
+
+def _region_from_string(value: Any) -> Any:
+    return {"name": value} if isinstance(value, str) else value
+
+
+class CloudSpec(_Strict):
+    hub: str
+    regions: list[RegionSpec] = Field(min_length=1)
+
+    @field_validator("regions", mode="before")
+    @classmethod
+    def _names_as_regions(cls, value: Any) -> Any:
+        return [_region_from_string(v) for v in value] if isinstance(value, list) else value
+
+
+class AwsSpec(CloudSpec):
+    pass
+
+
+class AzureSpec(CloudSpec):
+    subscription_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$")
+    tenant_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$")
+
+
+class GcpSpec(CloudSpec):
+    project: str = Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+
+
+class Clouds(_Strict):
+    aws: AwsSpec | None = None
+    azure: AzureSpec | None = None
+    gcp: GcpSpec | None = None
+
+    def configured(self) -> Iterator[tuple[Cloud, CloudSpec]]:
+        for cloud in CLOUDS:
+            spec = getattr(self, cloud)
+            if spec is not None:
+                yield cloud, spec
+
+
+class KubernetesSettings(_Strict):
+    version: str = Field("1.33", pattern=r"^1\.\d{2}$")
+    api_allowed_cidrs: list[IPv4Network] = Field(
+        default_factory=list,
+        description="Public CIDRs allowed to reach each cluster's API; empty keeps the API private",
+    )
+    system_nodes: int = Field(2, ge=1, le=10)
+
+
+class NetworkSettings(_Strict):
+    asns: dict[Cloud, int] = Field(default_factory=dict, description="BGP ASN override per cloud hub")
+
+
+class Settings(_Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    owner: str = Field(pattern=LABEL_PATTERN)
+    supernet: IPv4Network = IPv4Network("10.64.0.0/11")
+    region_prefix_length: int = Field(16, ge=MIN_REGION_PREFIX, le=MAX_REGION_PREFIX)
+    residency_zones: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,30}$")], list[str]] = Field(
+        default_factory=dict
+    )
+    protect: bool = False
+    clouds: Clouds
+    gpu: GpuRequest
+    kubernetes: KubernetesSettings = KubernetesSettings()
+    network: NetworkSettings = NetworkSettings()
+
+    # Filled by load_settings once the semantic checks pass.
+    region_cidrs: dict[str, IPv4Network] = Field(default_factory=dict, exclude=True)
+
+    def regions(self) -> Iterator[tuple[Cloud, RegionSpec]]:
+        for cloud, spec in self.clouds.configured():
+            for region in spec.regions:
+                yield cloud, region
+
+    def residency_zone(self, region: str) -> str | None:
+        return next((z for z, members in self.residency_zones.items() if region in members), None)
+
+    def region_cidr(self, cloud: Cloud, region: str) -> IPv4Network:
+        return self.region_cidrs[region_key(cloud, region)]
+
+    def gpu_for(self, region: RegionSpec) -> GpuRequest:
+        if region.gpu is None:
+            return self.gpu
+        return self.gpu.model_copy(update=region.gpu.model_dump(exclude_none=True))
+
+
+def load_settings(raw: Any) -> Settings:
+    """Validate the raw `platform` config object; raise ConfigError listing every problem."""
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError([_describe(e) for e in error.errors()]) from None
+    problems = list(_semantic_problems(settings))
+    if problems:
+        raise ConfigError(problems)
+    requests = [
+        RegionRequest(cloud, region.name, region.cidr) for cloud, region in settings.regions()
+    ]
+    try:
+        plan = plan_region_cidrs(settings.supernet, requests, settings.region_prefix_length)
+    except AddressPlanError as error:
+        raise ConfigError([f"{KEY_ROOT}.clouds ({error.key}): {error}"]) from None
+    return settings.model_copy(update={"region_cidrs": {region_key(*k): v for k, v in plan.items()}})
+
+
+def key_path(*parts: str | int) -> str:
+    path = KEY_ROOT
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def _describe(error: dict[str, Any]) -> str:
+    # Pydantic puts the union/tagged member in the location for some errors; keep only real keys.
+    loc = [p for p in error["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))]
+    message = error["msg"]
+    if error["type"] == "missing":
+        message = "is required"
+    elif error["type"] == "extra_forbidden":
+        message = "is not a known key (check its spelling)"
+    elif error["type"] == "string_pattern_mismatch":
+        pattern = error["ctx"]["pattern"]
+        message = f"{error['input']!r} is not {PATTERN_HINTS.get(pattern, f'matching {pattern}')}"
+    elif error["type"] == "literal_error":
+        message = f"{message}, got {error['input']!r}"
+    return f"{key_path(*loc)}: {message}"
+
+
+def _semantic_problems(settings: Settings) -> Iterator[str]:
+    deployed: set[str] = set()
+    for cloud, spec in settings.clouds.configured():
+        known = KNOWN_REGIONS[cloud]
+        names = [r.name for r in spec.regions]
+        for index, region in enumerate(spec.regions):
+            if region.name not in known:
+                close = difflib.get_close_matches(region.name, known, n=3)
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                yield (
+                    f"{key_path('clouds', cloud, 'regions', index, 'name')}: unknown {cloud} region "
+                    f"{region.name!r}{hint} (known regions are listed in planning/regions.py)"
+                )
+        for name, count in Counter(names).items():
+            if count > 1:
+                yield f"{key_path('clouds', cloud, 'regions')}: region {name!r} is listed {count} times"
+        if spec.hub not in names:
+            yield f"{key_path('clouds', cloud, 'hub')}: hub {spec.hub!r} must be one of this cloud's regions {names}"
+        deployed.update(names)
+        for index, region in enumerate(spec.regions):
+            gpu = settings.gpu_for(region)
+            if region.gpu is not None and gpu.min_nodes > gpu.max_nodes:
+                yield (
+                    f"{key_path('clouds', cloud, 'regions', index, 'gpu')}: min_nodes ({gpu.min_nodes}) "
+                    f"must not exceed max_nodes ({gpu.max_nodes})"
+                )
+            error = placement_error(gpu.type, cloud, gpu.gpus_per_node)
+            if error:
+                where = (
+                    key_path("clouds", cloud, "regions", index, "gpu")
+                    if region.gpu and (region.gpu.type or region.gpu.gpus_per_node)
+                    else key_path("gpu", "type")
+                )
+                yield f"{where}: {error} (needed by {region_key(cloud, region.name)})"
+
+    if not any(True for _ in settings.clouds.configured()):
+        yield f"{key_path('clouds')}: configure at least one of aws, azure, gcp"
+
+    yield from _cidr_problems(settings)
+
+    zones_of: dict[str, list[str]] = {}
+    for zone, members in settings.residency_zones.items():
+        for index, region in enumerate(members):
+            zones_of.setdefault(region, []).append(zone)
+            if region not in deployed:
+                yield (
+                    f"{key_path('residency_zones', zone, index)}: region {region!r} is not deployed by "
+                    "any cloud; list only regions under clouds.*.regions"
+                )
+    for region, zones in zones_of.items():
+        if len(zones) > 1:
+            yield f"{key_path('residency_zones')}: region {region!r} is in several zones {zones}; a region belongs to one zone at most"
+
+    for cloud in settings.network.asns:
+        if getattr(settings.clouds, cloud) is None:
+            yield f"{key_path('network', 'asns', cloud)}: {cloud} is not configured under clouds"
+
+
+def _cidr_problems(settings: Settings) -> Iterator[str]:
+    given: list[tuple[str, IPv4Network]] = []
+    for cloud, spec in settings.clouds.configured():
+        for index, region in enumerate(spec.regions):
+            if region.cidr is None:
+                continue
+            path = key_path("clouds", cloud, "regions", index, "cidr")
+            if not region.cidr.subnet_of(settings.supernet):
+                yield f"{path}: {region.cidr} is outside the supernet {settings.supernet}"
+            for other_path, other in given:
+                if region.cidr.overlaps(other):
+                    yield f"{path}: {region.cidr} overlaps {other} at {other_path}"
+            given.append((path, region.cidr))
