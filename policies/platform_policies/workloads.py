@@ -1,0 +1,155 @@
+"""Workloads (pulumi-kubernetes): hardened containers, GPU scheduling, trusted pinned images.
+
+Every type with a pod template is covered through the path to its pod spec."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from .definitions import ConfigKey, PolicyDefinition
+from .model import Resource, get_path, is_unknown, known_items, matches_any
+
+POD_SPEC_PATHS = {
+    "kubernetes:core/v1:Pod": "spec",
+    "kubernetes:core/v1:ReplicationController": "spec.template.spec",
+    "kubernetes:apps/v1:Deployment": "spec.template.spec",
+    "kubernetes:apps/v1:DaemonSet": "spec.template.spec",
+    "kubernetes:apps/v1:StatefulSet": "spec.template.spec",
+    "kubernetes:apps/v1:ReplicaSet": "spec.template.spec",
+    "kubernetes:batch/v1:Job": "spec.template.spec",
+    "kubernetes:batch/v1:CronJob": "spec.jobTemplate.spec.template.spec",
+}
+WORKLOAD_TYPES = tuple(POD_SPEC_PATHS)
+
+GPU_RESOURCE = "nvidia.com/gpu"
+GPU_TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}
+
+ALLOWED_REGISTRIES = ConfigKey(
+    "allowedRegistries",
+    {
+        "type": "array",
+        "description": "Image reference globs of the platform's registries (ECR, ACR, Artifact Registry).",
+        "items": {"type": "string", "minLength": 1},
+        "default": ["*.dkr.ecr.*.amazonaws.com/*", "*.azurecr.io/*", "*-docker.pkg.dev/*"],
+    },
+)
+REQUIRE_DIGEST = ConfigKey(
+    "requireDigest",
+    {"type": "boolean", "description": "Images must be pinned by @sha256 digest.", "default": True},
+)
+_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+
+def _pod_spec(resource: Resource) -> Any:
+    return resource.get(POD_SPEC_PATHS[resource.type])
+
+
+def _containers(spec: Any) -> Iterator[tuple[str, Any]]:
+    for field in ("initContainers", "containers"):
+        for i, container in enumerate(known_items(get_path(spec, field))):
+            yield f"{field}[{i}] ({get_path(container, 'name')})", container
+
+
+def check_privileged(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    for where, container in _containers(_pod_spec(resource)):
+        if get_path(container, "securityContext.privileged") is True:
+            yield f"{where} is privileged"
+        escalation = get_path(container, "securityContext.allowPrivilegeEscalation")
+        if escalation is not False and not is_unknown(escalation):
+            yield f"{where} does not set securityContext.allowPrivilegeEscalation to false"
+
+
+def check_non_root(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    spec = _pod_spec(resource)
+    for where, container in _containers(spec):
+        # The container's security context overrides the pod's, field by field.
+        def effective(field: str) -> Any:
+            own = get_path(container, f"securityContext.{field}")
+            return own if own is not None else get_path(spec, f"securityContext.{field}")
+
+        non_root, user = effective("runAsNonRoot"), effective("runAsUser")
+        if is_unknown(non_root) or is_unknown(user):
+            continue
+        if user is not None and int(user) == 0:
+            yield f"{where} runs as user 0 (root)"
+        elif non_root is not True and user is None:
+            yield f"{where} sets neither runAsNonRoot: true nor a non-zero runAsUser"
+
+
+def check_limits(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    for where, container in _containers(_pod_spec(resource)):
+        for kind in ("cpu", "memory"):
+            if get_path(container, f"resources.limits.{kind}") is None:
+                yield f"{where} has no {kind} limit"
+
+
+def _tolerates_gpu_taint(spec: Any) -> bool:
+    for toleration in known_items(get_path(spec, "tolerations")):
+        key, op, effect = (get_path(toleration, f) for f in ("key", "operator", "effect"))
+        if key == GPU_TAINT["key"] and effect in (None, "", GPU_TAINT["effect"]) and (
+            op == "Exists" or (op in (None, "Equal") and get_path(toleration, "value") == GPU_TAINT["value"])
+        ):
+            return True
+    return False
+
+
+def check_gpu(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    spec = _pod_spec(resource)
+    # get_path splits on dots, so read the extended resource name from the mapping directly.
+    requested = {
+        where: {kind: (get_path(c, f"resources.{kind}") or {}).get(GPU_RESOURCE) for kind in ("limits", "requests")}
+        for where, c in _containers(spec)
+        if not is_unknown(get_path(c, "resources.limits")) and not is_unknown(get_path(c, "resources.requests"))
+    }
+    wants_gpu = any(v is not None for r in requested.values() for v in r.values())
+    tolerates = _tolerates_gpu_taint(spec)
+    if not wants_gpu and not tolerates:
+        return
+    if not any(r["limits"] is not None for r in requested.values()):
+        yield f"it targets GPU nodes but no container sets a {GPU_RESOURCE} limit"
+    for where, r in requested.items():
+        if r["requests"] is not None and r["limits"] is None:
+            yield f"{where} requests {GPU_RESOURCE} without a matching limit"
+    if not tolerates:
+        taint = f"{GPU_TAINT['key']}={GPU_TAINT['value']}:{GPU_TAINT['effect']}"
+        yield f"it requests {GPU_RESOURCE} but does not tolerate the GPU taint {taint}"
+
+
+def check_images(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    for where, container in _containers(_pod_spec(resource)):
+        image = get_path(container, "image")
+        if is_unknown(image):
+            continue  # a digest produced by this deployment's image build
+        image = str(image or "")
+        if not matches_any(image, config["allowedRegistries"]):
+            yield f"{where} image {image!r} is not from an allowed registry"
+        if config["requireDigest"] and not _DIGEST.search(image):
+            yield f"{where} image {image!r} is not pinned by @sha256 digest"
+
+
+def _policy(name, description, check, *, severity, enforcement, config=()):
+    return PolicyDefinition(
+        name=name, description=description, severity=severity, frameworks=("CIS",), enforcement=enforcement,
+        resource_types=WORKLOAD_TYPES, check=check, config=config,
+    )
+
+
+POLICIES = (
+    _policy("kubernetes-pod-container-privileged-disallowed",
+            "No container runs privileged or may escalate privileges.",
+            check_privileged, severity="critical", enforcement="mandatory"),
+    _policy("kubernetes-pod-container-nonroot-required",
+            "Every container runs as a non-root user.",
+            check_non_root, severity="high", enforcement="mandatory"),
+    _policy("kubernetes-pod-container-limits-required",
+            "Every container has CPU and memory limits.",
+            check_limits, severity="medium", enforcement="advisory"),
+    _policy("kubernetes-pod-gpu-scheduling-required",
+            "A GPU workload sets an nvidia.com/gpu limit and tolerates the GPU node taint nvidia.com/gpu=present:NoSchedule.",
+            check_gpu, severity="medium", enforcement="advisory"),
+    _policy("kubernetes-pod-container-image-trusted",
+            "Every container image comes from the platform's registries and is pinned by digest.",
+            check_images, severity="high", enforcement="mandatory", config=(ALLOWED_REGISTRIES, REQUIRE_DIGEST)),
+)
