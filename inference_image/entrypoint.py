@@ -233,7 +233,9 @@ class ModelSpec:
 def read_model_spec(model_dir: Path) -> ModelSpec:
     config_path = model_dir / "config.pbtxt"
     if not config_path.is_file():
-        raise EntrypointError(f"model {model_dir.name!r} has no config.pbtxt: add {config_path.name} next to its version directories")
+        raise EntrypointError(
+            f"model {model_dir.name!r} has no config.pbtxt: add {config_path.name} next to its version directories"
+        )
     try:
         config = parse_pbtxt(config_path.read_text())
     except (ValueError, UnicodeDecodeError) as err:
@@ -344,7 +346,9 @@ def ensure_engine(onnx_path: Path, spec: ModelSpec, settings: Settings, trtexec:
         engine_dir.mkdir(parents=True, exist_ok=True)
         lock = (engine_dir / f"{key}.lock").open("w")
     except OSError as err:
-        raise EntrypointError(f"engine cache {settings.cache_dir} is not writable ({err}): mount a volume writable by this user there") from err
+        raise EntrypointError(
+            f"engine cache {settings.cache_dir} is not writable ({err}): mount a volume writable by UID {os.getuid()} there"
+        ) from err
     # Replicas sharing a cache volume build each engine once: the rest wait here.
     with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

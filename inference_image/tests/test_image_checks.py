@@ -95,7 +95,8 @@ def test_shell_scripts_pass_bash_n_and_shellcheck(script: Path):
 
 
 def test_install_checkers_is_a_fast_noop_when_installed():
-    find_tool("shellcheck"), find_tool("checkov")
+    find_tool("shellcheck")
+    find_tool("checkov")
     result = subprocess.run(
         ["bash", str(IMAGE_DIR / "install-checkers.sh")],
         capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60, check=False,

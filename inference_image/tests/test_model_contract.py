@@ -65,7 +65,9 @@ def contract_violations(config: mc.ModelConfig, model: onnx.ModelProto) -> list[
             dims = onnx_dims(value_info)
             if config.max_batch_size > 0:
                 if not dims or dims[0] != -1:
-                    problems.append(f"{kind} {tensor.name}: max_batch_size > 0 needs a dynamic first (batch) dim, model has {dims}")
+                    problems.append(
+                        f"{kind} {tensor.name}: max_batch_size > 0 needs a dynamic first (batch) dim, model has {dims}"
+                    )
                 dims = dims[1:]
             if list(tensor.dims) != dims:
                 problems.append(f"{kind} {tensor.name}: dims {list(tensor.dims)} != model {dims} (batch dim excluded)")
