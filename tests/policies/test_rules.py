@@ -1,0 +1,178 @@
+"""Every policy: the compliant platform passes, and each one-property mutation is caught."""
+
+import pytest
+from engine_shapes import COMPLIANT, DELETE, find, set_path, urn
+
+from platform_policies import POLICIES
+
+S3 = "aws:s3/bucket:Bucket"
+SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+REMOVE = object()  # mutation that drops the resource from the plan
+POD = "spec.template.spec"
+
+# policy, mutated (type, name), property path (or REMOVE), new value, expected message part,
+# and the resource the violation is reported on when it is not the mutated one.
+CASES = [
+    # residency
+    ("aws-any-resource-in-residency-zone", (S3, "models"), "region", "us-east-1", "located in us-east-1", None),
+    ("aws-any-resource-in-residency-zone", ("aws:kms/key:Key", "key"), "tags.residency-zone", "apac", "does not define", None),
+    ("azure-any-resource-in-residency-zone", ("azure-native:storage:StorageAccount", "models-we"), "location", "East US 2",
+     "located in eastus2", None),
+    ("azure-any-resource-in-residency-zone", ("azure-native:resources:ResourceGroup", "rg-eu"), "location", DELETE,
+     "neither it nor its provider", None),
+    ("gcp-any-resource-in-residency-zone", ("gcp:storage/bucket:Bucket", "models-ew4"), "location", "US", "located in us", None),
+    ("gcp-any-resource-in-residency-zone", ("gcp:container/cluster:Cluster", "gke"), "location", "us-central1-a",
+     "located in us-central1", None),
+    ("aws-s3-bucketreplication-in-residency-zone", (S3, "replica"), "region", "us-east-1", "to replica in us-east-1",
+     ("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "models-to-replica")),
+    ("aws-s3-bucketreplication-in-residency-zone", ("aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+     "models-to-replica"), "bucket", "someone-elses-bucket", "not a data store of this stack", None),
+    ("azure-storage-objectreplicationpolicy-in-residency-zone", ("azure-native:storage:StorageAccount", "models-ne"),
+     "location", "eastus", "to models-ne in eastus", ("azure-native:storage:ObjectReplicationPolicy", "we-to-ne")),
+    ("gcp-storage-transferjob-in-residency-zone", ("gcp:storage/transferJob:TransferJob", "ew4-to-ew1"),
+     "transferSpec.gcsDataSink.bucketName", "us-archive", "'us-archive' is not a data store of this stack", None),
+    ("gcp-storage-transferjob-in-residency-zone", ("gcp:storage/bucket:Bucket", "models-ew1"), "location", "US-EAST1",
+     "to models-ew1 in us-east1", ("gcp:storage/transferJob:TransferJob", "ew4-to-ew1")),
+    # encryption
+    ("aws-s3-bucket-cmek-required", (SSE, "models"), REMOVE, None, "no server-side encryption configuration", (S3, "models")),
+    ("aws-s3-bucket-cmek-required", (SSE, "models"), "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm", "AES256",
+     "sseAlgorithm is 'AES256'", (S3, "models")),
+    ("aws-s3-bucket-cmek-required", (SSE, "models"), "rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId", DELETE,
+     "kmsMasterKeyId is not set", (S3, "models")),
+    ("azure-storage-storageaccount-cmek-required", ("azure-native:storage:StorageAccount", "models-we"),
+     "encryption.keySource", "Microsoft.Storage", "keySource is 'Microsoft.Storage'", None),
+    ("gcp-storage-bucket-cmek-required", ("gcp:storage/bucket:Bucket", "models-ew4"), "encryption", DELETE,
+     "defaultKmsKeyName is not set", None),
+    ("aws-kms-key-rotation-enabled", ("aws:kms/key:Key", "key"), "enableKeyRotation", False, "enableKeyRotation is False", None),
+    ("aws-kms-key-rotation-enabled", ("aws:kms/key:Key", "key"), "rotationPeriodInDays", 400.0, "at most 365 days", None),
+    ("azure-keyvault-key-rotation-enabled", ("azure-native:keyvault:Key", "storage-key"),
+     "properties.rotationPolicy.lifetimeActions.0.trigger.timeAfterCreate", "P2Y", "at most 365 days", None),
+    ("azure-keyvault-key-rotation-enabled", ("azure-native:keyvault:Key", "storage-key"), "properties.rotationPolicy",
+     DELETE, "no lifetime action of type 'rotate'", None),
+    ("gcp-kms-cryptokey-rotation-enabled", ("gcp:kms/cryptoKey:CryptoKey", "key-ew4"), "rotationPeriod", "63072000s",
+     "at most 365 days", None),
+    ("gcp-kms-cryptokey-rotation-enabled", ("gcp:kms/cryptoKey:CryptoKey", "key-ew4"), "rotationPeriod", DELETE,
+     "rotationPeriod is not set", None),
+    ("azure-keyvault-vault-purge-protection-enabled", ("azure-native:keyvault:Vault", "kv"),
+     "properties.enablePurgeProtection", False, "enablePurgeProtection is False", None),
+    ("aws-eks-cluster-secrets-cmek-required", ("aws:eks/cluster:Cluster", "eks"), "encryptionConfig", DELETE,
+     "encryptionConfig.resources is not set", None),
+    ("azure-containerservice-managedcluster-secrets-cmek-required", ("azure-native:containerservice:ManagedCluster", "aks"),
+     "securityProfile.azureKeyVaultKms.enabled", False, "azureKeyVaultKms.enabled is False", None),
+    ("gcp-container-cluster-secrets-cmek-required", ("gcp:container/cluster:Cluster", "gke"), "databaseEncryption.state",
+     "DECRYPTED", "'ENCRYPTED'", None),
+    # exposure
+    ("aws-s3-bucket-public-access-blocked", ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "models"),
+     "restrictPublicBuckets", False, "restrictPublicBuckets is False", (S3, "models")),
+    ("aws-s3-bucket-public-access-blocked", ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "replica"),
+     REMOVE, None, "no public access block", (S3, "replica")),
+    ("azure-storage-storageaccount-public-access-disabled", ("azure-native:storage:StorageAccount", "models-we"),
+     "allowBlobPublicAccess", True, "allowBlobPublicAccess is True", None),
+    ("azure-storage-blobcontainer-public-access-disabled", ("azure-native:storage:BlobContainer", "models"),
+     "publicAccess", "Container", "publicAccess is 'Container'", None),
+    ("gcp-storage-bucket-public-access-prevented", ("gcp:storage/bucket:Bucket", "models-ew1"), "publicAccessPrevention",
+     "inherited", "'enforced'", None),
+    ("gcp-storage-bucket-public-access-prevented", ("gcp:storage/bucket:Bucket", "models-ew1"), "uniformBucketLevelAccess",
+     False, "uniformBucketLevelAccess is False", None),
+    ("aws-s3-bucket-tls-required", ("aws:s3/bucketPolicy:BucketPolicy", "models-tls"), REMOVE, None,
+     "aws:SecureTransport", (S3, "models")),
+    ("azure-storage-storageaccount-tls12-required", ("azure-native:storage:StorageAccount", "models-ne"),
+     "minimumTlsVersion", "TLS1_0", "'TLS1_2' or newer", None),
+    ("aws-eks-cluster-api-not-public", ("aws:eks/cluster:Cluster", "eks"), "vpcConfig.publicAccessCidrs", DELETE,
+     "open to the internet", None),
+    ("aws-eks-cluster-api-not-public", ("aws:eks/cluster:Cluster", "eks"), "vpcConfig.publicAccessCidrs",
+     ["203.0.113.0/24", "0.0.0.0/0"], "includes 0.0.0.0/0", None),
+    ("azure-containerservice-managedcluster-api-not-public", ("azure-native:containerservice:ManagedCluster", "aks"),
+     "apiServerAccessProfile", DELETE, "open to the internet", None),
+    ("gcp-container-cluster-api-not-public", ("gcp:container/cluster:Cluster", "gke"), "masterAuthorizedNetworksConfig",
+     DELETE, "open to the internet", None),
+    # network
+    ("aws-ec2-securitygroup-no-public-ingress", ("aws:ec2/securityGroup:SecurityGroup", "ingress"),
+     "ingress.1.cidrBlocks", ["0.0.0.0/0"], "ingress[1] admits 0.0.0.0/0 on every port", None),
+    ("aws-ec2-securitygroup-no-public-ingress", ("aws:ec2/securityGroup:SecurityGroup", "ingress"),
+     "ingress.0.toPort", 444.0, "port(s) 444", None),
+    ("aws-ec2-securitygroup-no-public-ingress", ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "https"),
+     "ipProtocol", "-1", "on every port", None),
+    ("azure-network-networksecuritygroup-no-public-ingress", ("azure-native:network:NetworkSecurityGroup", "nsg"),
+     "securityRules.0.destinationPortRange", "22", "port(s) 22", None),
+    ("azure-network-networksecuritygroup-no-public-ingress", ("azure-native:network:NetworkSecurityGroup", "nsg"),
+     "securityRules.1.sourceAddressPrefix", "*", "securityRules[1] admits * on every port", None),
+    ("gcp-compute-firewall-no-public-ingress", ("gcp:compute/firewall:Firewall", "https"), "allows.0.ports", ["22", "443"],
+     "port(s) 22", None),
+    ("gcp-compute-firewall-no-public-ingress", ("gcp:compute/firewall:Firewall", "https"), "allows.0.protocol", "all",
+     "every port", None),
+    ("aws-ec2-vpnconnection-ikev2-strong-crypto", ("aws:ec2/vpnConnection:VpnConnection", "to-gcp-0"),
+     "tunnel2IkeVersions", ["ikev1", "ikev2"], "tunnel2IkeVersions allows ikev1", None),
+    ("aws-ec2-vpnconnection-ikev2-strong-crypto", ("aws:ec2/vpnConnection:VpnConnection", "to-gcp-0"),
+     "tunnel1Phase1DhGroupNumbers", [2.0, 14.0], "allows 2.0", None),
+    ("aws-ec2-vpnconnection-ikev2-strong-crypto", ("aws:ec2/vpnConnection:VpnConnection", "to-gcp-0"),
+     "tunnel1Phase2EncryptionAlgorithms", DELETE, "tunnel1Phase2EncryptionAlgorithms is not set", None),
+    ("azure-network-virtualnetworkgatewayconnection-ikev2-strong-crypto",
+     ("azure-native:network:VirtualNetworkGatewayConnection", "to-aws-0"), "ipsecPolicies.0.dhGroup", "DHGroup2",
+     "dhGroup allows DHGroup2", None),
+    ("azure-network-virtualnetworkgatewayconnection-ikev2-strong-crypto",
+     ("azure-native:network:VirtualNetworkGatewayConnection", "to-aws-0"), "connectionProtocol", "IKEv1",
+     "expected 'IKEv2'", None),
+    ("azure-network-virtualnetworkgatewayconnection-ikev2-strong-crypto",
+     ("azure-native:network:VirtualNetworkGatewayConnection", "to-aws-0"), "ipsecPolicies", DELETE,
+     "ipsecPolicies is empty", None),
+    ("gcp-compute-vpntunnel-ikev2-strong-crypto", ("gcp:compute/vPNTunnel:VPNTunnel", "to-aws-0"), "ikeVersion", 1.0,
+     "expected 2", None),
+    ("gcp-compute-vpntunnel-ikev2-strong-crypto", ("gcp:compute/vPNTunnel:VPNTunnel", "to-aws-0"),
+     "cipherSuite.phase1.encryptions", ["AES-CBC-128"], "allows AES-CBC-128", None),
+    # workloads
+    ("kubernetes-pod-container-privileged-disallowed", ("kubernetes:apps/v1:Deployment", "triton"),
+     f"{POD}.containers.0.securityContext.privileged", True, "is privileged", None),
+    ("kubernetes-pod-container-privileged-disallowed", ("kubernetes:apps/v1:DaemonSet", "dcgm"),
+     f"{POD}.containers.0.securityContext.allowPrivilegeEscalation", DELETE, "allowPrivilegeEscalation", None),
+    ("kubernetes-pod-container-nonroot-required", ("kubernetes:core/v1:Pod", "smoke"),
+     "spec.containers.0.securityContext.runAsUser", 0.0, "runs as user 0", None),
+    ("kubernetes-pod-container-nonroot-required", ("kubernetes:apps/v1:Deployment", "triton"),
+     f"{POD}.securityContext", DELETE, "neither runAsNonRoot", None),
+    ("kubernetes-pod-container-limits-required", ("kubernetes:apps/v1:Deployment", "triton"),
+     f"{POD}.containers.0.resources.limits.memory", DELETE, "no memory limit", None),
+    ("kubernetes-pod-gpu-scheduling-required", ("kubernetes:apps/v1:Deployment", "triton"), f"{POD}.tolerations", DELETE,
+     "does not tolerate the GPU taint", None),
+    ("kubernetes-pod-gpu-scheduling-required", ("kubernetes:apps/v1:DaemonSet", "dcgm"),
+     f"{POD}.containers.0.resources.limits", {"cpu": "1", "memory": "1Gi"}, "no container sets a nvidia.com/gpu limit", None),
+    ("kubernetes-pod-container-image-trusted", ("kubernetes:apps/v1:Deployment", "triton"),
+     f"{POD}.containers.0.image", "docker.io/library/nginx:latest", "not from an allowed registry", None),
+    ("kubernetes-pod-container-image-trusted", ("kubernetes:core/v1:Pod", "smoke"), "spec.containers.0.image",
+     "123456789012.dkr.ecr.eu-central-1.amazonaws.com/lepton/triton:24.08", "not pinned by @sha256 digest", None),
+    # hygiene
+    ("aws-any-resource-tags-required", ("aws:ec2/vpc:Vpc", "vpc"), "tags.owner", DELETE, "owner", None),
+    ("azure-any-resource-tags-required", ("azure-native:keyvault:Vault", "kv"), "tags", DELETE, "platform, stack, owner", None),
+    ("gcp-any-resource-labels-required", ("gcp:kms/cryptoKey:CryptoKey", "key-ew4"), "labels.platform", DELETE, "platform", None),
+]
+
+
+def _id(case):
+    policy, (_, name), path, *_ = case
+    return f"{policy}:{name}:{'remove' if path is REMOVE else path}"
+
+
+def test_the_compliant_platform_passes_every_policy(plan, run):
+    assert run(plan) == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
+def test_a_mutation_is_caught(plan, run, case):
+    policy, (type_, name), path, value, expected, reported_on = case
+    target = find(plan, type_, name)
+    if path is REMOVE:
+        plan["resources"].remove(target)
+    else:
+        set_path(target["inputs"], path, value)
+    found = [v for v in run(plan) if v.policy == policy]
+    report_urn = urn(*reported_on) if reported_on else target["urn"]
+    assert any(v.urn == report_urn and expected in v.message for v in found), found
+
+
+def test_every_policy_has_a_violating_case():
+    assert {p.name for p in POLICIES} <= {c[0] for c in CASES}
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.name)
+def test_every_policy_applies_to_a_compliant_fixture(policy):
+    # Guards against a policy that silently matches nothing (e.g. a mistyped type token).
+    assert any(policy.applies_to(t) for t, _ in COMPLIANT), policy.name
