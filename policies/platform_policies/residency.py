@@ -95,9 +95,12 @@ def _resolve(stack: Stack, resource: Resource, path: str) -> tuple[list[Resource
     problems: list[str] = []
     for value in _values_at(resource.props, path):
         if not is_unknown(value):
-            named = [s for s in stack.of_type(*STORES) if s.get(STORES[s.type]) == _store_name(str(value))]
-            if named or deps:
-                stores += named or deps
+            name = _store_name(str(value))
+            named = [s for s in stack.of_type(*STORES) if s.get(STORES[s.type]) == name]
+            # A store whose name the engine does not know yet (auto-named) may be the one meant.
+            unnamed = [s for s in deps if not isinstance(s.get(STORES[s.type]), str)]
+            if named or unnamed:
+                stores += named or unnamed
             else:
                 problems.append(f"{path} = {value!r} is not a data store of this stack, so its region cannot be verified")
         elif deps:
