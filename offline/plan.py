@@ -6,6 +6,8 @@ Plan JSON (see the README, "Offline preview"):
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
 from pathlib import Path
 from typing import Any
@@ -56,6 +58,21 @@ def cloud_of(type_: str) -> str | None:
     return CLOUD_OF_PACKAGE.get(package)
 
 
+SDK_MODULES = {"aws": "pulumi_aws", "azure-native": "pulumi_azure_native", "gcp": "pulumi_gcp"}
+
+
+def takes_region(type_: str) -> bool:
+    """Whether the provider's region applies to a resource of this type: only when its SDK resource
+    takes a `region` argument. (A GCP crypto key, say, lives where its key ring does, not in the
+    provider's default region.) The SDK modules are already loaded by the program."""
+    package, module, name = type_.split(":")
+    sdk = SDK_MODULES.get(package)
+    if sdk is None:
+        return False
+    resource = getattr(importlib.import_module(f"{sdk}.{module.split('/')[0]}"), name, None)
+    return resource is not None and "region" in inspect.signature(resource._internal_init).parameters
+
+
 def _own_region(inputs: dict[str, Any]) -> str | None:
     for key in ("region", "location"):
         value = inputs.get(key)
@@ -69,7 +86,7 @@ def plan_from_recording(project: str, stack: str, recording: Recording) -> dict[
     resources = []
     for r in recording.registrations:
         region = _own_region(r.inputs) if r.custom else None
-        if r.custom and region is None and r.provider in by_urn:
+        if r.custom and region is None and r.provider in by_urn and takes_region(r.type):
             region = _own_region(by_urn[r.provider].inputs)
         dependencies = set(r.dependencies)
         for urns in r.property_dependencies.values():

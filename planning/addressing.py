@@ -26,7 +26,8 @@ CLOUD_BLOCK_INDEX: dict[Cloud, int] = {"aws": 0, "azure": 1, "gcp": 2}
 
 MIN_REGION_PREFIX = 12
 MAX_REGION_PREFIX = 20
-"""A region must hold its subnets: the smallest one (Azure's GatewaySubnet /27) is prefix + 11."""
+"""A region must hold its subnets: Azure's /27 GatewaySubnet lives in an eighth of the region."""
+GATEWAY_SUBNET_PREFIX = 27
 
 
 class AddressPlanError(ValueError):
@@ -138,8 +139,9 @@ def azure_subnets(cidr: IPv4Network) -> RegionSubnets:
     subnets = (
         Subnet("nodes", quarters[0]),
         Subnet("endpoints", next(quarters[1].subnets(new_prefix=cidr.prefixlen + 8))),
-        # Azure requires this exact name for the VPN gateway's subnet; /27 is its documented minimum.
-        Subnet("GatewaySubnet", list(quarters[3].subnets(new_prefix=cidr.prefixlen + 11))[-1]),
+        # Azure requires this exact name for the VPN gateway's subnet, and /27 or larger for an
+        # active-active gateway with BGP.
+        Subnet("GatewaySubnet", list(quarters[3].subnets(new_prefix=GATEWAY_SUBNET_PREFIX))[-1]),
     )
     service = next(quarters[2].subnets(new_prefix=cidr.prefixlen + 6))
     return RegionSubnets(address_space=vnet, subnets=subnets, pod_cidr=pods, service_cidr=service)
