@@ -23,6 +23,7 @@ from planning.addressing import (
     plan_region_cidrs,
 )
 from planning.gpu import GPU_TYPES, placement_error
+from planning.mesh import PAIR_KEYS, mesh_config_problems
 from planning.regions import CLOUDS, KNOWN_REGIONS, Cloud, region_key
 
 PROJECT = "multicloud-inference"
@@ -30,6 +31,7 @@ CONFIG_KEY = "platform"
 KEY_ROOT = f"{PROJECT}:{CONFIG_KEY}"
 
 IPv4Network = ipaddress.IPv4Network
+MESH_PAIR_KEYS = tuple(PAIR_KEYS)
 NAME_PATTERN = r"^[a-z][a-z0-9]{1,9}$"
 LABEL_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 PATTERN_HINTS = {
@@ -148,6 +150,10 @@ class KubernetesSettings(_Strict):
 
 class NetworkSettings(_Strict):
     asns: dict[Cloud, int] = Field(default_factory=dict, description="BGP ASN override per cloud hub")
+    # --- VPN mesh (issue 3; planning/mesh.py holds the rules) ---
+    tunnel_cidrs: dict[Literal[MESH_PAIR_KEYS], list[IPv4Network]] = Field(  # type: ignore[valid-type]
+        default_factory=dict, description="Inside /30 per tunnel of a cloud pair (aws-gcp: 4, aws-azure: 4, azure-gcp: 2)"
+    )
 
 
 class Settings(_Strict):
@@ -282,6 +288,11 @@ def _semantic_problems(settings: Settings) -> Iterator[str]:
     for cloud in settings.network.asns:
         if getattr(settings.clouds, cloud) is None:
             yield f"{key_path('network', 'asns', cloud)}: {cloud} is not configured under clouds"
+    # --- VPN mesh: ASNs and tunnel inside CIDRs, validated by the same rules the plan uses ---
+    configured = [cloud for cloud, _ in settings.clouds.configured()]
+    asns = {c: asn for c, asn in settings.network.asns.items() if c in configured}
+    for path, problem in mesh_config_problems(configured, asns, settings.network.tunnel_cidrs):
+        yield f"{key_path('network', *path)}: {problem}"
 
 
 def _cidr_problems(settings: Settings) -> Iterator[str]:

@@ -15,6 +15,7 @@ from components.landing_zone.aws import AwsLandingZone, AwsLandingZoneArgs
 from components.landing_zone.azure import AzureLandingZone, AzureLandingZoneArgs
 from components.landing_zone.gcp import GcpLandingZone, GcpLandingZoneArgs, GcpNetwork
 from components.naming import common_tags
+from components.mesh import build_network
 from components.providers import CloudProviders
 from planning.regions import Cloud, region_key
 from settings import RegionSpec, Settings
@@ -94,6 +95,11 @@ class Platform(pulumi.ComponentResource):
         for cloud, region in settings.regions():
             ctx = RegionContext(settings, stack, cloud, region, self.providers, self.gcp_network)
             self.landing_zones[region_key(cloud, region.name)] = LANDING_ZONES[cloud](ctx, child)
+        # Cross-cloud network (issue 3), after the landing zones; nothing outside it waits for a VPN.
+        tags = common_tags(settings.name, stack, settings.owner, None)
+        self.mesh, self.peer_ingress = build_network(
+            name, settings, self.landing_zones, self.providers, self.gcp_network, tags, self
+        )
         self.register_outputs({})
 
     def region_cidrs(self) -> dict[str, str]:

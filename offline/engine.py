@@ -155,6 +155,30 @@ def _computed(type_: str, name: str, inputs: dict[str, Any], provider_inputs: di
     return {}
 
 
+def _public_ip(name: str) -> str:
+    """A stable documentation address (TEST-NET-3) standing in for a cloud-assigned public IP."""
+    return f"203.0.113.{int(_digest(name, 4), 16) % 254 + 1}"
+
+
+# VPN mesh (issue 3): the computed outputs the mesh wires from one cloud into another.
+MESH_COMPUTED: dict[str, Any] = {
+    "aws:ec2transitgateway/transitGateway:TransitGateway": lambda name: {
+        "associationDefaultRouteTableId": f"tgw-rtb-{_digest(name, 17)}",
+        "propagationDefaultRouteTableId": f"tgw-rtb-{_digest(name, 17)}",
+    },
+    "aws:ec2/vpnConnection:VpnConnection": lambda name: {
+        "tunnel1Address": _public_ip(name + "/1"),
+        "tunnel2Address": _public_ip(name + "/2"),
+        "transitGatewayAttachmentId": f"tgw-attach-{_digest(name, 17)}",
+    },
+    "azure-native:network:PublicIPAddress": lambda name: {"ipAddress": _public_ip(name)},
+    "gcp:compute/haVpnGateway:HaVpnGateway": lambda name: {
+        "vpnInterfaces": [{"id": i, "ipAddress": _public_ip(f"{name}/{i}")} for i in (0, 1)]
+    },
+    "random:index/randomPassword:RandomPassword": lambda name: {"result": _digest(name, 48)},
+}
+
+
 def _resource_id(type_: str, name: str) -> str:
     if type_.startswith("azure-native:"):
         return f"/subscriptions/00000000-0000-0000-0000-000000000000/mock/{type_.rsplit(':', 1)[1]}/{name}"
@@ -175,6 +199,7 @@ class PlatformMocks(mocks.Mocks):
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict]:
         provider_inputs = self.inputs_by_urn.get(_provider_urn(args.provider or ""), {})
         state = {**args.inputs, **_computed(args.typ, args.name, args.inputs, provider_inputs)}
+        state.update(MESH_COMPUTED[args.typ](args.name) if args.typ in MESH_COMPUTED else {})
         return _resource_id(args.typ, args.name), state
 
     def call(self, args: mocks.MockCallArgs) -> dict:

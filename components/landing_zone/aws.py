@@ -83,11 +83,19 @@ class AwsLandingZone(pulumi.ComponentResource):
                 tags={**tags, "Name": f"{name}-{private_name}", "kubernetes.io/role/internal-elb": "1"},
                 opts=child,
             )
+            # Routes as separate resources, not inline: the VPN mesh adds its own route to these
+            # tables, and inline routes would delete any route they do not list.
             private_routes = ec2.RouteTable(
                 f"{name}-{private_name}",
                 vpc_id=self.vpc.id,
-                routes=[{"cidr_block": "0.0.0.0/0", "nat_gateway_id": nat.id}],
                 tags={**tags, "Name": f"{name}-{private_name}"},
+                opts=child,
+            )
+            ec2.Route(
+                f"{name}-{private_name}-egress",
+                route_table_id=private_routes.id,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=nat.id,
                 opts=child,
             )
             ec2.RouteTableAssociation(
