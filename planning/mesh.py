@@ -103,8 +103,14 @@ AWS_RESERVED_INSIDE: tuple[IPv4Network, ...] = tuple(
 AZURE_APIPA: tuple[IPv4Network, ...] = (IPv4Network("169.254.21.0/24"), IPv4Network("169.254.22.0/24"))
 """The only addresses an Azure VPN gateway takes as custom BGP (APIPA) peering addresses."""
 
-DEFAULT_NON_AZURE_POOL = IPv4Network("169.254.10.0/24")
-"""Where tunnels that avoid Azure start, far from the reserved /30s and from Azure's range."""
+DEFAULT_PAIR_BLOCKS: dict[tuple[str, str], IPv4Network] = {
+    ("aws", "azure"): IPv4Network("169.254.21.0/24"),
+    ("azure", "gcp"): IPv4Network("169.254.22.0/24"),
+    ("aws", "gcp"): IPv4Network("169.254.10.0/24"),
+}
+"""Where each pair's automatic /30s come from: a block per pair, so adding or removing a cloud never
+moves another pair's tunnels (that would rebuild them). Azure pairs split Azure's APIPA range; the
+AWS-GCP block stays clear of the reserved /30s and of Azure's range."""
 
 PAIR_TUNNELS: dict[Pair, int] = {("aws", "azure"): 4, ("aws", "gcp"): 4, ("azure", "gcp"): 2}
 """AWS pairs: 2 VPN connections x 2 tunnels. Azure-GCP: one tunnel per Azure instance / GCP interface."""
@@ -135,7 +141,7 @@ def inside_pool(pair: Pair) -> tuple[IPv4Network, ...]:
 
 
 def _default_pool(pair: Pair) -> tuple[IPv4Network, ...]:
-    return AZURE_APIPA if "azure" in pair else (DEFAULT_NON_AZURE_POOL,)
+    return (DEFAULT_PAIR_BLOCKS[pair],)
 
 
 def inside_cidr_problem(pair: Pair, cidr: IPv4Network) -> str | None:
@@ -291,8 +297,9 @@ def plan_mesh(
 ) -> MeshPlan:
     """The mesh for the configured `clouds`: hub ASNs, AWS Transit Gateway ASNs, and every tunnel.
 
-    Deterministic. Overrides win; automatic /30s fill in around them in canonical pair order, so
-    adding a cloud never moves an existing pair's tunnels. Raises MeshPlanError on bad overrides.
+    Deterministic. Overrides win; automatic /30s come from the pair's own block, skipping any
+    override, so adding a cloud never moves an existing pair's tunnels. Raises MeshPlanError on
+    bad overrides.
     """
     asns, tunnel_cidrs = dict(asns or {}), dict(tunnel_cidrs or {})
     problems = mesh_config_problems(clouds, asns, tunnel_cidrs)
