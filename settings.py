@@ -146,6 +146,9 @@ class KubernetesSettings(_Strict):
         description="Public CIDRs allowed to reach each cluster's API; empty keeps the API private",
     )
     system_nodes: int = Field(2, ge=1, le=10)
+    release_channel: Literal["RAPID", "REGULAR", "STABLE"] = Field(
+        "REGULAR", description="GKE release channel; EKS and AKS pin `version` instead"
+    )
 
 
 class NetworkSettings(_Strict):
@@ -258,7 +261,7 @@ def _semantic_problems(settings: Settings) -> Iterator[str]:
                     f"{key_path('clouds', cloud, 'regions', index, 'gpu')}: min_nodes ({gpu.min_nodes}) "
                     f"must not exceed max_nodes ({gpu.max_nodes})"
                 )
-            error = placement_error(gpu.type, cloud, gpu.gpus_per_node)
+            error = placement_error(gpu.type, cloud, gpu.gpus_per_node, gpu.spot)
             if error:
                 where = (
                     key_path("clouds", cloud, "regions", index, "gpu")

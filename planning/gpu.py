@@ -5,6 +5,11 @@ components (to size node pools). Each entry maps GPUs per node to the machine ty
 that many GPUs of the type. Sources: AWS EC2 accelerated instance types, Azure GPU VM sizes
 (NCasT4_v3, NC A100 v4, ND A100 v4, NCads H100 v5, ND H100 v5), GCP GPU machine types (N1+T4, G2,
 A2, A2 Ultra, A3 High).
+
+Memory variants are distinct types because they are distinct machines everywhere: Azure's NC A100
+v4 sizes carry the 80 GB PCIe A100, so Azure's only 40 GB A100 size is ND96asr_v4 (8 GPUs). Azure's
+NC H100 v5 sizes carry the H100 NVL (94 GB); they serve the same engines as H100 80 GB (same compute
+capability 9.0), so they are listed under H100.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ class GpuOffer:
     """GPUs per node -> machine type with exactly that many GPUs."""
     accelerator: str | None = None
     """GCP's accelerator name for guest_accelerators; None where the machine type implies it."""
+    spot_only: frozenset[int] = frozenset()
+    """GPU counts whose machine type the cloud sells only as spot (or queued) capacity."""
 
 
 @dataclass(frozen=True)
@@ -74,13 +81,15 @@ GPU_CATALOG: dict[str, dict[Cloud, GpuOffer]] = {
         ),
     },
     "H100": {
-        "aws": GpuOffer({8: "p5.48xlarge"}),
+        "aws": GpuOffer({1: "p5.4xlarge", 8: "p5.48xlarge"}),
         "azure": GpuOffer(
             {1: "Standard_NC40ads_H100_v5", 2: "Standard_NC80adis_H100_v5", 8: "Standard_ND96isr_H100_v5"}
         ),
         "gcp": GpuOffer(
             {1: "a3-highgpu-1g", 2: "a3-highgpu-2g", 4: "a3-highgpu-4g", 8: "a3-highgpu-8g"},
             "nvidia-h100-80gb",
+            # GCP sells the fractional A3 High shapes only as Spot or flex-start VMs.
+            spot_only=frozenset({1, 2, 4}),
         ),
     },
 }
@@ -92,8 +101,8 @@ def clouds_offering(gpu_type: str) -> list[str]:
     return [CLOUD_TITLES[c] for c in GPU_CATALOG.get(gpu_type, {})]
 
 
-def placement_error(gpu_type: str, cloud: Cloud, gpus_per_node: int) -> str | None:
-    """Why `gpu_type` x `gpus_per_node` cannot be placed in `cloud`, or None when it can."""
+def placement_error(gpu_type: str, cloud: Cloud, gpus_per_node: int, spot: bool) -> str | None:
+    """Why `gpu_type` x `gpus_per_node` (spot or on-demand) cannot be placed in `cloud`, or None."""
     if gpu_type not in GPU_CATALOG:
         return f"unknown GPU type {gpu_type!r}; known types: {', '.join(GPU_TYPES)}"
     offer = GPU_CATALOG[gpu_type].get(cloud)
@@ -108,13 +117,42 @@ def placement_error(gpu_type: str, cloud: Cloud, gpus_per_node: int) -> str | No
             f"{CLOUD_TITLES[cloud]} has no machine type with {gpus_per_node} x {gpu_type}; "
             f"GPUs per node offered: {counts}"
         )
+    if not spot and gpus_per_node in offer.spot_only:
+        on_demand = ", ".join(str(n) for n in sorted(set(offer.machine_types) - offer.spot_only))
+        return (
+            f"{CLOUD_TITLES[cloud]} sells {gpus_per_node} x {gpu_type} ({offer.machine_types[gpus_per_node]}) "
+            f"only as spot capacity; set spot: true or use GPUs per node: {on_demand}"
+        )
     return None
 
 
-def place_gpu(gpu_type: str, cloud: Cloud, gpus_per_node: int) -> GpuPlacement:
+def place_gpu(gpu_type: str, cloud: Cloud, gpus_per_node: int, spot: bool) -> GpuPlacement:
     """The machine type (and GCP accelerator) for a validated request."""
-    error = placement_error(gpu_type, cloud, gpus_per_node)
+    error = placement_error(gpu_type, cloud, gpus_per_node, spot)
     if error:
         raise ValueError(error)
     offer = GPU_CATALOG[gpu_type][cloud]
     return GpuPlacement(gpu_type, offer.machine_types[gpus_per_node], gpus_per_node, offer.accelerator)
+
+
+def catalog_markdown() -> str:
+    """The catalog as the Markdown table in docs/gpu.md (a test keeps the two identical)."""
+    clouds: tuple[Cloud, ...] = ("aws", "azure", "gcp")
+    rows = [
+        "| GPU type | " + " | ".join(CLOUD_TITLES[c] for c in clouds) + " |",
+        "|---|" + "---|" * len(clouds),
+    ]
+    for gpu_type, offers in GPU_CATALOG.items():
+        cells = []
+        for cloud in clouds:
+            offer = offers.get(cloud)
+            if offer is None:
+                cells.append("not offered")
+                continue
+            shapes = ", ".join(
+                f"{n}: `{machine}`" + (" (spot only)" if n in offer.spot_only else "")
+                for n, machine in sorted(offer.machine_types.items())
+            )
+            cells.append(shapes + (f" + `{offer.accelerator}`" if offer.accelerator else ""))
+        rows.append(f"| {gpu_type} | " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"
