@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.kubernetes import CLUSTERS
 from components.landing_zone.aws import AwsLandingZone, AwsLandingZoneArgs
 from components.landing_zone.azure import AzureLandingZone, AzureLandingZoneArgs
 from components.landing_zone.gcp import GcpLandingZone, GcpLandingZoneArgs, GcpNetwork
@@ -81,6 +82,7 @@ LANDING_ZONES: dict[Cloud, Callable[[RegionContext, pulumi.ResourceOptions], pul
 
 class Platform(pulumi.ComponentResource):
     landing_zones: dict[str, pulumi.ComponentResource]
+    clusters: dict[str, pulumi.ComponentResource]
 
     def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None):
         super().__init__("multicloud-inference:index:Platform", name, None, opts)
@@ -91,10 +93,12 @@ class Platform(pulumi.ComponentResource):
         self.gcp_network = (
             GcpNetwork(f"{name}-gcp", self.providers.gcp, child) if settings.clouds.gcp else None
         )
-        self.landing_zones = {}
+        self.landing_zones, self.clusters = {}, {}
         for cloud, region in settings.regions():
             ctx = RegionContext(settings, stack, cloud, region, self.providers, self.gcp_network)
-            self.landing_zones[region_key(cloud, region.name)] = LANDING_ZONES[cloud](ctx, child)
+            key = region_key(cloud, region.name)
+            self.landing_zones[key] = LANDING_ZONES[cloud](ctx, child)
+            self.clusters[key] = CLUSTERS[cloud](ctx, self.landing_zones[key], child)
         # Cross-cloud network (issue 3), after the landing zones; nothing outside it waits for a VPN.
         tags = common_tags(settings.name, stack, settings.owner, None)
         self.mesh, self.peer_ingress = build_network(

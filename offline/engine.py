@@ -8,6 +8,7 @@ deployment would wire, not silently None.
 
 from __future__ import annotations
 
+import base64
 import contextvars
 import hashlib
 import runpy
@@ -129,6 +130,14 @@ def _computed(type_: str, name: str, inputs: dict[str, Any], provider_inputs: di
             "aws:s3/bucket:Bucket": {"bucket": physical, "arn": f"arn:aws:s3:::{physical}"},
             "aws:kms/key:Key": {"keyId": _digest(name, 32)},
             "aws:ec2/eip:Eip": {"allocationId": f"eipalloc-{_digest(name, 17)}"},
+            # Clusters (issue 4): what the kubeconfig and the IAM wiring read.
+            "aws:iam/role:Role": {"name": physical},
+            "aws:eks/cluster:Cluster": {
+                "name": physical,
+                "endpoint": f"https://{_digest(name, 32).upper()}.gr7.{region}.eks.amazonaws.com",
+                "certificateAuthority": {"data": "LS0tLS1CRUdJTi1DRVJUSUZJQ0FURS0tLS0t"},
+                "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{_digest(name, 32)}"}]}],
+            },
         }.get(type_, {})
         return {"arn": arn, **extra}
     if type_.startswith("azure-native:"):
@@ -144,6 +153,12 @@ def _computed(type_: str, name: str, inputs: dict[str, Any], provider_inputs: di
             "azure-native:managedidentity:UserAssignedIdentity": {
                 "principalId": _digest(name + "p", 32), "clientId": _digest(name + "c", 32)
             },
+            "azure-native:keyvault:Key": {
+                "keyUriWithVersion": f"https://{inputs.get('vaultName')}.vault.azure.net/keys/{azure_name}/{_digest(name, 32)}"
+            },
+            "azure-native:containerservice:ManagedCluster": {
+                "oidcIssuerProfile": {"enabled": True, "issuerUrl": f"https://oidc.prod-aks.azure.com/{_digest(name, 36)}/"}
+            },
         }.get(type_, {})
         identity = inputs.get("identity")
         if isinstance(identity, dict) and isinstance(identity.get("userAssignedIdentities"), list):
@@ -151,7 +166,16 @@ def _computed(type_: str, name: str, inputs: dict[str, Any], provider_inputs: di
             extra["identity"] = {**identity, "userAssignedIdentities": {i: {} for i in identity["userAssignedIdentities"]}}
         return {"name": azure_name, **extra}
     if type_.startswith("gcp:"):
-        return {"name": physical, "selfLink": f"https://www.googleapis.com/compute/v1/{physical}"}
+        extra = {
+            "gcp:container/cluster:Cluster": {
+                "endpoint": f"10.{int(_digest(name, 2), 16) % 256}.0.2",
+                "masterAuth": {"clusterCaCertificate": "LS0tLS1CRUdJTi1DRVJUSUZJQ0FURS0tLS0t"},
+            },
+            "gcp:serviceaccount/account:Account": {
+                "email": f"{inputs.get('accountId')}@{provider_inputs.get('project', 'project')}.iam.gserviceaccount.com"
+            },
+        }.get(type_, {})
+        return {"name": physical, "selfLink": f"https://www.googleapis.com/compute/v1/{physical}", **extra}
     return {}
 
 
@@ -188,6 +212,16 @@ def _resource_id(type_: str, name: str) -> str:
 INVOKES: dict[str, dict[str, Any]] = {
     "gcp:storage/getProjectServiceAccount:getProjectServiceAccount": {
         "emailAddress": "service-100000000001@gs-project-accounts.iam.gserviceaccount.com",
+    },
+    "gcp:organizations/getProject:getProject": {"number": "100000000001"},
+    "azure-native:authorization:getClientConfig": {
+        "clientId": "00000000-0000-0000-0000-00000000c11e",
+        "objectId": "00000000-0000-0000-0000-0000000000d1",
+        "subscriptionId": "00000000-0000-0000-0000-000000000000",
+        "tenantId": "00000000-0000-0000-0000-000000000000",
+    },
+    "azure-native:containerservice:listManagedClusterUserCredentials": {
+        "kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(b"apiVersion: v1\nkind: Config\n").decode()}],
     },
 }
 

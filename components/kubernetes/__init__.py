@@ -1,0 +1,68 @@
+"""A GPU Kubernetes cluster per region: EKS, AKS or GKE, each on its region's landing zone.
+
+`CLUSTERS` maps a cloud to the function that builds its cluster from the platform's region context
+and that region's landing zone, so the platform wires every cloud the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pulumi
+
+from components.kubernetes.aks import AksCluster, AksClusterArgs
+from components.kubernetes.eks import EksCluster, EksClusterArgs
+from components.kubernetes.gke import GkeCluster, GkeClusterArgs
+from planning.addressing import azure_subnets
+from planning.clusters import plan_cluster
+from planning.regions import Cloud
+
+if TYPE_CHECKING:
+    from components.platform import RegionContext
+
+
+def _common(ctx: RegionContext) -> dict:
+    settings, kubernetes = ctx.settings, ctx.settings.kubernetes
+    return {
+        "region": ctx.region.name,
+        "plan": plan_cluster(ctx.cloud, settings.gpu_for(ctx.region), kubernetes.system_nodes),
+        "kubernetes_version": kubernetes.version,
+        "api_allowed_cidrs": [str(c) for c in kubernetes.api_allowed_cidrs],
+        "tags": ctx.common["tags"],
+    }
+
+
+def _eks(ctx: RegionContext, landing_zone, opts: pulumi.ResourceOptions) -> EksCluster:
+    args = EksClusterArgs(**_common(ctx), provider=ctx.providers.aws[ctx.region.name], landing_zone=landing_zone)
+    return EksCluster(ctx.name, args, opts)
+
+
+def _aks(ctx: RegionContext, landing_zone, opts: pulumi.ResourceOptions) -> AksCluster:
+    args = AksClusterArgs(
+        **_common(ctx),
+        provider=ctx.providers.azure,
+        landing_zone=landing_zone,
+        subnets=azure_subnets(ctx.common["cidr"]),
+        subscription_id=ctx.settings.clouds.azure.subscription_id,
+    )
+    return AksCluster(ctx.name, args, opts)
+
+
+def _gke(ctx: RegionContext, landing_zone, opts: pulumi.ResourceOptions) -> GkeCluster:
+    settings = ctx.settings
+    args = GkeClusterArgs(
+        **_common(ctx),
+        provider=ctx.providers.gcp,
+        landing_zone=landing_zone,
+        network=ctx.gcp_network,
+        project=settings.clouds.gcp.project,
+        stack=f"{settings.name}{ctx.stack}",
+        release_channel=settings.kubernetes.release_channel,
+        protect=settings.protect,
+    )
+    return GkeCluster(ctx.name, args, opts)
+
+
+ClusterBuilder = Callable[["RegionContext", pulumi.ComponentResource, pulumi.ResourceOptions], pulumi.ComponentResource]
+CLUSTERS: dict[Cloud, ClusterBuilder] = {"aws": _eks, "azure": _aks, "gcp": _gke}

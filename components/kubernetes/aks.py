@@ -1,0 +1,198 @@
+"""AKS in one Azure region: user-assigned control-plane identity, Entra ID auth with Azure RBAC and
+no local accounts, etcd secrets encrypted by the region's Key Vault key (KMS, private vault mode),
+API server VNet integration (private, or limited to the allow-list), Azure CNI overlay with the
+landing zone's pod and service CIDRs, a system pool and a GPU user pool, and a workload identity
+that may read the region's model container and nothing else."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_azure_native import authorization, containerservice, managedidentity, network
+
+from components.kubernetes.common import ClusterArgs, kubernetes_provider, nvidia_device_plugin
+from components.landing_zone.azure import AzureLandingZone
+from planning.addressing import RegionSubnets
+from planning.clusters import NodePoolPlan, aks_api_server_subnet, dns_service_ip, inference_subject
+
+# Built-in roles (ids are the same in every tenant).
+KEY_VAULT_CRYPTO_USER = "12338af0-0e69-4776-bea7-57ae8d297424"
+KEY_VAULT_CONTRIBUTOR = "f25e0fa2-a7c8-4377-a976-54943a77a395"
+NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+STORAGE_BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693265a4f9e"
+
+
+@dataclass(frozen=True)
+class AksClusterArgs(ClusterArgs):
+    landing_zone: AzureLandingZone | None = None
+    subnets: RegionSubnets | None = None
+    """The landing zone's address plan: pod and service CIDRs, and room for the API server subnet."""
+    subscription_id: str = ""
+
+
+class AksCluster(pulumi.ComponentResource):
+    cluster: containerservice.ManagedCluster
+    gpu_pool: containerservice.AgentPool
+    kubeconfig: pulumi.Output[str]
+    kubernetes: pulumi.ProviderResource
+
+    def __init__(self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("multicloud-inference:index:AksCluster", name, None, opts)
+        lz, subnets = args.landing_zone, args.subnets
+        if lz is None or subnets is None:
+            raise ValueError("AksClusterArgs.landing_zone and .subnets are required")
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        rg, location, tags = lz.resource_group.name, args.region, args.tags
+
+        def grant(suffix: str, role: str, scope, principal_id) -> authorization.RoleAssignment:
+            return authorization.RoleAssignment(
+                f"{name}-{suffix}",
+                scope=scope,
+                principal_id=principal_id,
+                principal_type="ServicePrincipal",
+                role_definition_id=pulumi.Output.concat(
+                    "/subscriptions/", args.subscription_id, "/providers/Microsoft.Authorization/roleDefinitions/", role
+                ),
+                opts=child,
+            )
+
+        # KMS needs a user-assigned identity: a system-assigned one would only exist after the
+        # cluster, yet must hold the key permissions before it.
+        identity = managedidentity.UserAssignedIdentity(
+            f"{name}-control-plane", resource_group_name=rg, location=location, tags=tags, opts=child
+        )
+        api_subnet = network.Subnet(
+            f"{name}-apiserver",
+            resource_group_name=rg,
+            virtual_network_name=lz.vnet.name,
+            subnet_name="aks-apiserver",
+            address_prefix=str(aks_api_server_subnet(subnets)),
+            delegations=[{"name": "aks", "service_name": "Microsoft.ContainerService/managedClusters"}],
+            # Azure serialises subnet changes per VNet; wait for the landing zone's own subnets.
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(lz.subnets.values()))),
+        )
+        prerequisites = [
+            grant("kms-crypto", KEY_VAULT_CRYPTO_USER, lz.vault.id, identity.principal_id),
+            # Private vault mode: AKS creates the private endpoint to the vault itself.
+            grant("kms-vault", KEY_VAULT_CONTRIBUTOR, lz.vault.id, identity.principal_id),
+            grant("network", NETWORK_CONTRIBUTOR, lz.vnet.id, identity.principal_id),
+        ]
+        public = bool(args.api_allowed_cidrs)
+        self.cluster = containerservice.ManagedCluster(
+            name,
+            resource_group_name=rg,
+            location=location,
+            dns_prefix=name,
+            kubernetes_version=args.kubernetes_version,
+            sku={"name": "Base", "tier": "Standard"},
+            identity={"type": "UserAssigned", "user_assigned_identities": [identity.id]},
+            aad_profile={"managed": True, "enable_azure_rbac": True},
+            disable_local_accounts=True,
+            auto_upgrade_profile={"upgrade_channel": "patch", "node_os_upgrade_channel": "NodeImage"},
+            agent_pool_profiles=[
+                {**self._pool(args.plan.system, lz, args.kubernetes_version, tags), "mode": "System"}
+            ],
+            network_profile={
+                "network_plugin": "azure",
+                "network_plugin_mode": "overlay",
+                "network_dataplane": "cilium",
+                "network_policy": "cilium",
+                "pod_cidr": str(subnets.pod_cidr),
+                "service_cidr": str(subnets.service_cidr),
+                "dns_service_ip": dns_service_ip(subnets.service_cidr),
+                "outbound_type": "userAssignedNATGateway",
+            },
+            api_server_access_profile={
+                "enable_vnet_integration": True,
+                "subnet_id": api_subnet.id,
+                "enable_private_cluster": not public,
+                **({"authorized_ip_ranges": args.api_allowed_cidrs} if public else {}),
+            },
+            oidc_issuer_profile={"enabled": True},
+            security_profile={
+                "workload_identity": {"enabled": True},
+                # The vault's firewall denies public access, so KMS runs in private mode, which
+                # AKS supports through API server VNet integration.
+                "azure_key_vault_kms": {
+                    "enabled": True,
+                    "key_id": lz.key.key_uri_with_version,
+                    "key_vault_network_access": "Private",
+                    "key_vault_resource_id": lz.vault.id,
+                },
+            },
+            tags=tags,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=prerequisites)),
+        )
+        gpu = args.plan.gpu
+        self.gpu_pool = containerservice.AgentPool(
+            f"{name}-{gpu.name}",
+            resource_group_name=rg,
+            resource_name_=self.cluster.name,
+            agent_pool_name=gpu.name,
+            mode="User",
+            **self._pool(gpu, lz, args.kubernetes_version, tags, with_name=False),
+            # AKS installs the NVIDIA driver on GPU sizes; the device plugin is deployed below.
+            gpu_profile={"driver": "Install"},
+            **(
+                {"scale_set_priority": "Spot", "scale_set_eviction_policy": "Delete", "spot_max_price": -1}
+                if gpu.spot
+                else {}
+            ),
+            # The cluster autoscaler owns the node count once the pool exists.
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(ignore_changes=["count"])),
+        )
+
+        deployer = authorization.get_client_config_output(
+            opts=pulumi.InvokeOutputOptions(provider=args.provider, parent=self)
+        )
+        grant("deployer-admin", AKS_RBAC_CLUSTER_ADMIN, self.cluster.id, deployer.object_id)
+
+        inference = managedidentity.UserAssignedIdentity(
+            f"{name}-inference", resource_group_name=rg, location=location, tags=tags, opts=child
+        )
+        managedidentity.FederatedIdentityCredential(
+            f"{name}-inference",
+            resource_group_name=rg,
+            resource_name_=inference.name,
+            federated_identity_credential_resource_name="inference-ksa",
+            issuer=self.cluster.oidc_issuer_profile.apply(lambda p: p.issuer_url),
+            subject=inference_subject(),
+            audiences=["api://AzureADTokenExchange"],
+            opts=child,
+        )
+        grant("inference-models", STORAGE_BLOB_DATA_READER, lz.container.id, inference.principal_id)
+
+        # With local accounts off, the user kubeconfig authenticates through kubelogin (Entra ID).
+        credentials = containerservice.list_managed_cluster_user_credentials_output(
+            resource_group_name=rg,
+            resource_name=self.cluster.name,
+            format="exec",
+            opts=pulumi.InvokeOutputOptions(provider=args.provider, parent=self),
+        )
+        self.kubeconfig = pulumi.Output.secret(
+            credentials.kubeconfigs.apply(lambda k: base64.b64decode(k[0].value).decode())
+        )
+        self.kubernetes = kubernetes_provider(name, self.kubeconfig, self)
+        nvidia_device_plugin(name, gpu, self.kubernetes, self)
+        self.register_outputs({"cluster_name": self.cluster.name, "kubeconfig": self.kubeconfig})
+
+    @staticmethod
+    def _pool(pool: NodePoolPlan, lz: AzureLandingZone, version: str, tags, with_name: bool = True) -> dict:
+        return {
+            **({"name": pool.name} if with_name else {}),
+            "vm_size": pool.machine_type,
+            "os_type": "Linux",
+            "type": "VirtualMachineScaleSets",
+            "orchestrator_version": version,
+            "vnet_subnet_id": lz.subnets["nodes"].id,
+            "enable_auto_scaling": True,
+            "count": pool.min_nodes,
+            "min_count": pool.min_nodes,
+            "max_count": pool.max_nodes,
+            "node_labels": pool.labels,
+            "node_taints": [str(t) for t in pool.taints],
+            "tags": tags,
+        }

@@ -1,0 +1,117 @@
+"""What the three cluster components share: their args, the Kubernetes provider built from a
+cluster's secret kubeconfig, and the NVIDIA device plugin for clouds that do not install it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pulumi_kubernetes.apps.v1 import DaemonSet
+
+from planning.clusters import ClusterPlan, NodePoolPlan
+
+DEVICE_PLUGIN_IMAGE = (
+    "nvcr.io/nvidia/k8s-device-plugin:v0.17.1"
+    "@sha256:af31e2b7c7f89834c4e5219860def7ac2e49a207b3d4e8610d5a26772b7738e5"
+)
+"""Pinned by digest: the plugin's protocol follows the kubelet's, so upgrades are deliberate."""
+
+
+@dataclass(frozen=True)
+class ClusterArgs:
+    region: str
+    plan: ClusterPlan
+    kubernetes_version: str
+    api_allowed_cidrs: list[str]
+    """Public CIDRs allowed to reach the API server; empty keeps the endpoint private."""
+    tags: dict[str, str]
+    provider: pulumi.ProviderResource
+
+
+def exec_kubeconfig(name: str, server: str, ca_data: str, command: str, args: list[str]) -> str:
+    """A kubeconfig that fetches a short-lived token from the cloud's CLI: nothing long-lived is
+    stored in state, and access follows the caller's cloud identity."""
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": name, "cluster": {"server": server, "certificate-authority-data": ca_data}}],
+            "users": [
+                {
+                    "name": name,
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": command,
+                            "args": args,
+                            "interactiveMode": "Never",
+                        }
+                    },
+                }
+            ],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+            "current-context": name,
+        }
+    )
+
+
+def kubernetes_provider(name: str, kubeconfig: pulumi.Input[str], parent: pulumi.Resource) -> k8s.Provider:
+    return k8s.Provider(
+        f"{name}-k8s",
+        kubeconfig=pulumi.Output.secret(kubeconfig),
+        enable_server_side_apply=True,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def nvidia_device_plugin(
+    name: str, pool: NodePoolPlan, provider: k8s.Provider, parent: pulumi.Resource
+) -> DaemonSet:
+    """The NVIDIA device plugin on the GPU pool only: it advertises `nvidia.com/gpu` to the kubelet."""
+    labels = {"app.kubernetes.io/name": "nvidia-device-plugin"}
+    return DaemonSet(
+        f"{name}-nvidia-device-plugin",
+        metadata={"name": "nvidia-device-plugin", "namespace": "kube-system", "labels": labels},
+        spec={
+            "selector": {"match_labels": labels},
+            "update_strategy": {"type": "RollingUpdate"},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "node_selector": pool.labels,
+                    "tolerations": [
+                        {"key": t.key, "operator": "Equal", "value": t.value, "effect": t.effect} for t in pool.taints
+                    ],
+                    # Without it a GPU node is useless, so it must not be evicted for anything else.
+                    "priority_class_name": "system-node-critical",
+                    "containers": [
+                        {
+                            "name": "nvidia-device-plugin",
+                            "image": DEVICE_PLUGIN_IMAGE,
+                            "env": [{"name": "FAIL_ON_INIT_ERROR", "value": "false"}],
+                            # Root is unavoidable: the kubelet's device-plugin socket directory is
+                            # root-owned. Everything else is taken away.
+                            "security_context": {
+                                "allow_privilege_escalation": False,
+                                "read_only_root_filesystem": True,
+                                "capabilities": {"drop": ["ALL"]},
+                            },
+                            "resources": {
+                                "requests": {"cpu": "10m", "memory": "32Mi"},
+                                "limits": {"cpu": "100m", "memory": "128Mi"},
+                            },
+                            "volume_mounts": [
+                                {"name": "device-plugin", "mount_path": "/var/lib/kubelet/device-plugins"}
+                            ],
+                        }
+                    ],
+                    "volumes": [
+                        {"name": "device-plugin", "host_path": {"path": "/var/lib/kubelet/device-plugins"}}
+                    ],
+                },
+            },
+        },
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider),
+    )

@@ -1,0 +1,170 @@
+"""GKE in one GCP region, in the shared VPC's regional subnetwork: private nodes, workload identity,
+etcd (application-layer secrets) encryption with the region's Cloud KMS key, a release channel, a
+least-privileged node service account, a system pool and a GPU pool whose driver GKE installs, and a
+Google service account that the inference KSA may impersonate to read the region's bucket only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_gcp import container, kms, organizations, projects, serviceaccount, storage
+
+from components.kubernetes.common import ClusterArgs, exec_kubeconfig, kubernetes_provider
+from components.landing_zone.gcp import GcpLandingZone, GcpNetwork
+from components.naming import compact_name
+from planning.clusters import INFERENCE_NAMESPACE, INFERENCE_SERVICE_ACCOUNT, NodePoolPlan
+
+NODE_ROLES = ("roles/logging.logWriter", "roles/monitoring.metricWriter")
+"""All a node needs: GKE's own components write logs and metrics; images come from registries that
+grant their readers separately."""
+TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE"}
+
+
+@dataclass(frozen=True)
+class GkeClusterArgs(ClusterArgs):
+    landing_zone: GcpLandingZone | None = None
+    network: GcpNetwork | None = None
+    project: str = ""
+    stack: str = ""
+    """Stack-unique prefix for service account ids (project-wide names)."""
+    release_channel: str = "REGULAR"
+    protect: bool = False
+
+
+class GkeCluster(pulumi.ComponentResource):
+    cluster: container.Cluster
+    gpu_pool: container.NodePool
+    kubeconfig: pulumi.Output[str]
+    kubernetes: pulumi.ProviderResource
+
+    def __init__(self, name: str, args: GkeClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("multicloud-inference:index:GkeCluster", name, None, opts)
+        lz, network = args.landing_zone, args.network
+        if lz is None or network is None:
+            raise ValueError("GkeClusterArgs.landing_zone and .network are required")
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        invoke = pulumi.InvokeOutputOptions(provider=args.provider, parent=self)
+        labels, workload_pool = args.tags, f"{args.project}.svc.id.goog"
+
+        nodes_account = serviceaccount.Account(
+            f"{name}-nodes",
+            account_id=compact_name("gkenodes", args.stack, args.region, limit=30),
+            display_name=f"GKE nodes {args.region}",
+            opts=child,
+        )
+        nodes_member = pulumi.Output.concat("serviceAccount:", nodes_account.email)
+        node_roles = [
+            projects.IAMMember(f"{name}-nodes-{role.split('.')[-1]}", project=args.project, role=role, member=nodes_member, opts=child)
+            for role in NODE_ROLES
+        ]
+        # The GKE service agent encrypts and decrypts etcd secrets with the region's key.
+        project_number = organizations.get_project_output(project_id=args.project, opts=invoke).number
+        key_access = kms.CryptoKeyIAMMember(
+            f"{name}-gke-agent",
+            crypto_key_id=lz.crypto_key.id,
+            role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
+            member=pulumi.Output.concat(
+                "serviceAccount:service-", project_number, "@container-engine-robot.iam.gserviceaccount.com"
+            ),
+            opts=child,
+        )
+        public = bool(args.api_allowed_cidrs)
+        self.cluster = container.Cluster(
+            name,
+            location=args.region,
+            network=network.network.id,
+            subnetwork=lz.subnetwork.id,
+            ip_allocation_policy={"cluster_secondary_range_name": "pods", "services_secondary_range_name": "services"},
+            networking_mode="VPC_NATIVE",
+            min_master_version=args.kubernetes_version,
+            release_channel={"channel": args.release_channel},
+            private_cluster_config={"enable_private_nodes": True, "enable_private_endpoint": not public},
+            master_authorized_networks_config={
+                "cidr_blocks": [{"cidr_block": c, "display_name": c} for c in args.api_allowed_cidrs],
+                "gcp_public_cidrs_access_enabled": False,
+            },
+            workload_identity_config={"workload_pool": workload_pool},
+            database_encryption={"state": "ENCRYPTED", "key_name": lz.crypto_key.id},
+            enable_shielded_nodes=True,
+            datapath_provider="ADVANCED_DATAPATH",
+            # Node pools are separate resources; the default pool only exists during creation,
+            # and even then runs as the least-privileged account.
+            remove_default_node_pool=True,
+            initial_node_count=1,
+            node_config={"service_account": nodes_account.email, "oauth_scopes": ["https://www.googleapis.com/auth/cloud-platform"]},
+            deletion_protection=args.protect,
+            resource_labels=labels,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[key_access, *node_roles])),
+        )
+        system = self._node_pool(name, args.plan.system, nodes_account, labels, child)
+        self.gpu_pool = self._node_pool(name, args.plan.gpu, nodes_account, labels, child)
+
+        inference = serviceaccount.Account(
+            f"{name}-inference",
+            account_id=compact_name("infer", args.stack, args.region, limit=30),
+            display_name=f"Inference pods {args.region}",
+            opts=child,
+        )
+        serviceaccount.IAMMember(
+            f"{name}-inference-ksa",
+            service_account_id=inference.name,
+            role="roles/iam.workloadIdentityUser",
+            member=f"serviceAccount:{workload_pool}[{INFERENCE_NAMESPACE}/{INFERENCE_SERVICE_ACCOUNT}]",
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.cluster])),
+        )
+        # Reads go through GCS, whose service agent already holds the key: no KMS grant needed here.
+        storage.BucketIAMMember(
+            f"{name}-inference-models",
+            bucket=lz.bucket.name,
+            role="roles/storage.objectViewer",
+            member=pulumi.Output.concat("serviceAccount:", inference.email),
+            opts=child,
+        )
+
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(self.cluster.name, self.cluster.endpoint, self.cluster.master_auth.cluster_ca_certificate).apply(
+                lambda a: exec_kubeconfig(a[0], f"https://{a[1]}", a[2], "gke-gcloud-auth-plugin", [])
+            )
+        )
+        self.kubernetes = kubernetes_provider(name, self.kubeconfig, self)
+        # GKE runs the NVIDIA device plugin itself on nodes with accelerators.
+        self.register_outputs({"cluster_name": self.cluster.name, "kubeconfig": self.kubeconfig, "system_pool": system.name})
+
+    def _node_pool(self, name, pool: NodePoolPlan, account: serviceaccount.Account, labels, opts) -> container.NodePool:
+        accelerators = (
+            [
+                {
+                    "type": pool.accelerator,
+                    "count": pool.gpus_per_node,
+                    "gpu_driver_installation_config": {"gpu_driver_version": "LATEST"},
+                }
+            ]
+            if pool.accelerator
+            else []
+        )
+        return container.NodePool(
+            f"{name}-{pool.name}",
+            cluster=self.cluster.id,
+            location=self.cluster.location,
+            # Totals, not per-zone counts: the pool spans the region's zones.
+            autoscaling={
+                "total_min_node_count": pool.min_nodes,
+                "total_max_node_count": pool.max_nodes,
+                "location_policy": "ANY",
+            },
+            management={"auto_repair": True, "auto_upgrade": True},
+            node_config={
+                "machine_type": pool.machine_type,
+                "service_account": account.email,
+                "oauth_scopes": ["https://www.googleapis.com/auth/cloud-platform"],
+                "spot": pool.spot,
+                "labels": pool.labels,
+                "taints": [{"key": t.key, "value": t.value, "effect": TAINT_EFFECTS[t.effect]} for t in pool.taints],
+                "guest_accelerators": accelerators,
+                "workload_metadata_config": {"mode": "GKE_METADATA"},
+                "shielded_instance_config": {"enable_secure_boot": True, "enable_integrity_monitoring": True},
+                "resource_labels": labels,
+            },
+            opts=opts,
+        )
