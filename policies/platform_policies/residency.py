@@ -165,7 +165,7 @@ def check_transfers(stack: Stack, config: Mapping[str, Any], types: tuple[str, .
 def _location_policy(cloud: str, label: str) -> PolicyDefinition:
     return PolicyDefinition(
         name=f"{cloud}-any-resource-in-residency-zone",
-        description=f"A {label} resource that belongs to a residency zone is located only in that zone's regions.",
+        description=f"Any {label} resource that belongs to a residency zone is located only in that zone's regions.",
         severity="critical",
         frameworks=("GDPR",),
         enforcement="mandatory",

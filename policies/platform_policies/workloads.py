@@ -96,25 +96,21 @@ def _tolerates_gpu_taint(spec: Any) -> bool:
 
 
 def check_gpu(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    # Only pods that use GPUs are judged: node agents (device plugin, DCGM exporter) tolerate the
+    # GPU taint without requesting a GPU, legitimately.
     spec = _pod_spec(resource)
-    # get_path splits on dots, so read the extended resource name from the mapping directly.
-    requested = {
-        where: {kind: (get_path(c, f"resources.{kind}") or {}).get(GPU_RESOURCE) for kind in ("limits", "requests")}
-        for where, c in _containers(spec)
-        if not is_unknown(get_path(c, "resources.limits")) and not is_unknown(get_path(c, "resources.requests"))
-    }
-    wants_gpu = any(v is not None for r in requested.values() for v in r.values())
-    tolerates = _tolerates_gpu_taint(spec)
-    if not wants_gpu and not tolerates:
-        return
-    if not any(r["limits"] is not None for r in requested.values()):
-        yield f"it targets GPU nodes but no container sets a {GPU_RESOURCE} limit"
-    for where, r in requested.items():
-        if r["requests"] is not None and r["limits"] is None:
-            yield f"{where} requests {GPU_RESOURCE} without a matching limit"
-    if not tolerates:
+    uses_gpu = False
+    for where, container in _containers(spec):
+        # get_path splits on dots, so read the extended resource name from the mappings directly.
+        limits, requests = (get_path(container, f"resources.{kind}") for kind in ("limits", "requests"))
+        limit = limits.get(GPU_RESOURCE) if isinstance(limits, Mapping) else None
+        request = requests.get(GPU_RESOURCE) if isinstance(requests, Mapping) else None
+        uses_gpu = uses_gpu or limit is not None or request is not None
+        if request is not None and limit is None:
+            yield f"{where} requests {GPU_RESOURCE} without a limit (Kubernetes schedules extended resources by limit)"
+    if uses_gpu and not _tolerates_gpu_taint(spec):
         taint = f"{GPU_TAINT['key']}={GPU_TAINT['value']}:{GPU_TAINT['effect']}"
-        yield f"it requests {GPU_RESOURCE} but does not tolerate the GPU taint {taint}"
+        yield f"it uses {GPU_RESOURCE} but does not tolerate the GPU node taint {taint}"
 
 
 def check_images(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
@@ -147,7 +143,7 @@ POLICIES = (
             "Every container has CPU and memory limits.",
             check_limits, severity="medium", enforcement="advisory"),
     _policy("kubernetes-pod-gpu-scheduling-required",
-            "A GPU workload sets an nvidia.com/gpu limit and tolerates the GPU node taint nvidia.com/gpu=present:NoSchedule.",
+            "A workload that uses GPUs sets an nvidia.com/gpu limit and tolerates the GPU taint nvidia.com/gpu=present:NoSchedule.",
             check_gpu, severity="medium", enforcement="advisory"),
     _policy("kubernetes-pod-container-image-trusted",
             "Every container image comes from the platform's registries and is pinned by digest.",

@@ -132,9 +132,10 @@ CASES = [
     ("kubernetes-pod-container-limits-required", ("kubernetes:apps/v1:Deployment", "triton"),
      f"{POD}.containers.0.resources.limits.memory", DELETE, "no memory limit", None),
     ("kubernetes-pod-gpu-scheduling-required", ("kubernetes:apps/v1:Deployment", "triton"), f"{POD}.tolerations", DELETE,
-     "does not tolerate the GPU taint", None),
+     "does not tolerate the GPU node taint", None),
     ("kubernetes-pod-gpu-scheduling-required", ("kubernetes:apps/v1:DaemonSet", "dcgm"),
-     f"{POD}.containers.0.resources.limits", {"cpu": "1", "memory": "1Gi"}, "no container sets a nvidia.com/gpu limit", None),
+     f"{POD}.containers.0.resources", {"limits": {"cpu": "1", "memory": "1Gi"}, "requests": {"nvidia.com/gpu": "1"}},
+     "requests nvidia.com/gpu without a limit", None),
     ("kubernetes-pod-container-image-trusted", ("kubernetes:apps/v1:Deployment", "triton"),
      f"{POD}.containers.0.image", "docker.io/library/nginx:latest", "not from an allowed registry", None),
     ("kubernetes-pod-container-image-trusted", ("kubernetes:core/v1:Pod", "smoke"), "spec.containers.0.image",
@@ -166,6 +167,12 @@ def test_a_mutation_is_caught(plan, run, case):
     found = [v for v in run(plan) if v.policy == policy]
     report_urn = urn(*reported_on) if reported_on else target["urn"]
     assert any(v.urn == report_urn and expected in v.message for v in found), found
+
+
+def test_a_node_agent_may_tolerate_the_gpu_taint_without_a_gpu(plan, run):
+    daemonset = find(plan, "kubernetes:apps/v1:DaemonSet", "dcgm")
+    set_path(daemonset["inputs"], f"{POD}.containers.0.resources.limits", {"cpu": "100m", "memory": "128Mi"})
+    assert run(plan) == []
 
 
 def test_every_policy_has_a_violating_case():

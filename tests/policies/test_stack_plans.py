@@ -3,6 +3,7 @@ caught by `check`, naming each broken resource and the policy."""
 
 import copy
 import json
+from pathlib import Path
 
 import pytest
 
@@ -67,3 +68,9 @@ def test_broken_prod_plan_is_caught_by_check(prod, tmp_path, capsys):
         section = out.split(f"[mandatory] {policy}\n", 1)
         assert len(section) == 2, f"{policy} missing from:\n{out}"
         assert resource["urn"] in section[1].split("\n[", 1)[0]
+
+
+def test_prod_passes_with_the_example_config(prod):
+    example = Path(__file__).resolve().parents[2] / "policies" / "config.example.json"
+    assert [v for v in apply_policies(prod, policy_pack_config=example)["violations"]
+            if v["enforcement"] == "mandatory"] == []
