@@ -52,14 +52,16 @@ class VpnLink(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("multicloud-inference:index:VpnLink", name, None, opts)
+        # Marked secret here as well: the engine marks `result` secret, but an input the cloud's
+        # schema does not flag (Azure's sharedKey) must not depend on that to stay out of state.
         keys = [
-            pulumi_random.RandomPassword(
+            pulumi.Output.secret(pulumi_random.RandomPassword(
                 f"{name}-psk-{tunnel.index}",
                 length=PSK_LENGTH,
                 special=False,
                 numeric=False,
                 opts=pulumi.ResourceOptions(parent=self, provider=random_provider),
-            ).result
+            ).result)
             for tunnel in link.tunnels
         ]
         # AWS's outside addresses exist only once its VPN connections do, so AWS connects first
