@@ -3,19 +3,17 @@
 import pytest
 from engine_shapes import find, set_path, urn
 
-from platform_policies import POLICIES
+from platform_policies import CATEGORIES, POLICIES
 from platform_policies.config import resolve
 from platform_policies.definitions import ConfigError
 
 S3 = "aws:s3/bucket:Bucket"
 
 
-def test_defaults_residency_and_encryption_are_mandatory():
+def test_defaults_residency_and_encryption_are_mandatory_and_fail_closed():
     settings = resolve(POLICIES, None)
-    for category in ("residency", "encryption"):
-        from platform_policies import CATEGORIES
-        assert {settings[p.name].enforcement for p in CATEGORIES[category]} == {"mandatory"}
-    assert all(p.fail_closed for c in ("residency", "encryption") for p in CATEGORIES[c])
+    for policy in (*CATEGORIES["residency"], *CATEGORIES["encryption"]):
+        assert settings[policy.name].enforcement == "mandatory" and policy.fail_closed
 
 
 @pytest.mark.parametrize("config, key", [

@@ -3,7 +3,7 @@ what they cannot see. Exercised both through the offline plan's "[unknown]" mark
 pulumi_policy's real unknown-checking proxy (which would otherwise make the SDK skip the policy)."""
 
 import pytest
-from engine_shapes import PROVIDERS, compliant_plan, entry, find, set_path, urn
+from engine_shapes import PROVIDERS, find, set_path, urn
 from pulumi_policy import PolicyProviderResource, PolicyResourceOptions, PolicyCustomTimeouts, ResourceValidationArgs
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
@@ -139,8 +139,3 @@ def test_the_wrapped_encryption_policy_fails_closed_but_accepts_a_key_reference(
         _args("aws:eks/cluster:Cluster", "eks", eks, {"region": "eu-central-1"}), report)
     assert reported == []
 
-
-def test_compliant_fixture_with_unknown_reference_still_builds_a_plan():
-    # Guard for the fixture helper itself: an unknown-valued entry keeps the engine shape.
-    e = entry(SSE, "x", {"bucket": UNKNOWN, "rules": []}, {"bucket": [(S3, "models")]})
-    assert e["property_dependencies"]["bucket"] == [urn(S3, "models")] and e["inputs"]["bucket"] == UNKNOWN

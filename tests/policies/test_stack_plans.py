@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from offline.plan import build_plan
-from offline.policy_check import apply_policies, check_plan_file
+from offline.policy_check import apply_policies, check_plan_file, format_violations
 
 S3 = "aws:s3/bucket:Bucket"
 SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
@@ -24,7 +24,8 @@ def prod():
 def test_stack_has_no_mandatory_violation(stack, prod):
     plan = prod if stack == "prod" else build_plan(stack)
     policies = apply_policies(plan)
-    assert [v for v in policies["violations"] if v["enforcement"] == "mandatory"] == []
+    mandatory = [v for v in policies["violations"] if v["enforcement"] == "mandatory"]
+    assert not mandatory, format_violations({**policies, "violations": mandatory})
 
 
 def _zone_bucket(plan):
@@ -72,5 +73,6 @@ def test_broken_prod_plan_is_caught_by_check(prod, tmp_path, capsys):
 
 def test_prod_passes_with_the_example_config(prod):
     example = Path(__file__).resolve().parents[2] / "policies" / "config.example.json"
-    assert [v for v in apply_policies(prod, policy_pack_config=example)["violations"]
-            if v["enforcement"] == "mandatory"] == []
+    policies = apply_policies(prod, policy_pack_config=example)
+    mandatory = [v for v in policies["violations"] if v["enforcement"] == "mandatory"]
+    assert not mandatory, format_violations({**policies, "violations": mandatory})
