@@ -66,9 +66,11 @@ class EksCluster(pulumi.ComponentResource):
             raise ValueError("EksClusterArgs.landing_zone is required")
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         tags = args.tags
+        # IAM is global: a residency-zone tag would claim a location the role does not have.
+        iam_tags = {k: v for k, v in tags.items() if k != "residency-zone"}
 
-        cluster_role, cluster_policies = self._role(f"{name}-cluster", "eks.amazonaws.com", CLUSTER_POLICIES, tags, child)
-        node_role, node_policies = self._role(f"{name}-nodes", "ec2.amazonaws.com", NODE_POLICIES, tags, child)
+        cluster_role, cluster_policies = self._role(f"{name}-cluster", "eks.amazonaws.com", CLUSTER_POLICIES, iam_tags, child)
+        node_role, node_policies = self._role(f"{name}-nodes", "ec2.amazonaws.com", NODE_POLICIES, iam_tags, child)
         subnet_ids = [s.id for s in lz.private_subnets]
         public = bool(args.api_allowed_cidrs)
         self.cluster = eks.Cluster(
@@ -103,7 +105,7 @@ class EksCluster(pulumi.ComponentResource):
         inference_role = iam.Role(
             f"{name}-inference",
             assume_role_policy=_assume_role("pods.eks.amazonaws.com", "sts:AssumeRole", "sts:TagSession"),
-            tags=tags,
+            tags=iam_tags,
             opts=child,
         )
         iam.RolePolicy(
