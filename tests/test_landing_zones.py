@@ -108,8 +108,9 @@ def test_aws_region_has_private_subnets_in_each_zone_behind_its_own_nat(prod_pla
     assert not any(s["inputs"].get("mapPublicIpOnLaunch") for s in subnets)
     nats = [r for r in children if r["type"] == "aws:ec2/natGateway:NatGateway"]
     assert len(nats) == 3
-    routes = [r for r in children if r["type"] == "aws:ec2/routeTable:RouteTable" and "private" in r["name"]]
-    assert sorted(len(r["property_dependencies"]["routes"]) for r in routes) == [1, 1, 1]
+    # Egress routes are standalone resources: the VPN mesh adds its own route to these tables.
+    egress = [r for r in children if r["type"] == "aws:ec2/route:Route" and r["inputs"]["destinationCidrBlock"] == "0.0.0.0/0"]
+    assert sorted(r["property_dependencies"]["natGatewayId"][0] for r in egress) == sorted(n["urn"] for n in nats)
 
 
 def test_aws_key_and_bucket_are_hardened(prod_plan):
@@ -230,7 +231,11 @@ def test_appending_a_region_leaves_every_existing_resource_unchanged(prod_plan):
     before = {r["urn"]: r for r in prod_plan.resources}
     after = {r["urn"]: r for r in grown.resources}
     assert set(before) < set(after)
-    changed = [urn for urn, r in before.items() if r["inputs"] != after[urn]["inputs"]]
+    # Other regions' ingress rules must change: they now admit the new regions' CIDRs.
+    admits_new_regions = {r["urn"] for r in grown.children(next(r["urn"] for r in grown.of_type("multicloud-inference:index:PeerIngress")))}
+    changed = [urn for urn, r in before.items() if r["inputs"] != after[urn]["inputs"] and urn not in admits_new_regions]
     assert changed == []
-    new_regions = {home_region(grown, r) for urn, r in after.items() if urn not in before and r["custom"]}
+    # A new AWS spoke also adds its hub-side peering acceptance and return route, in the hub region.
+    mesh = {r["urn"] for r in grown.children(next(r["urn"] for r in grown.of_type("multicloud-inference:index:VpnMesh")))}
+    new_regions = {home_region(grown, r) for urn, r in after.items() if urn not in before and r["custom"] and urn not in mesh}
     assert new_regions == {"ap-northeast-1", "asia-northeast1"}

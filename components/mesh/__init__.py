@@ -46,6 +46,10 @@ def build_network(
         return {r.name: landing_zones[region_key(cloud, r.name)] for r in spec.regions} if spec else {}
 
     aws_zones, azure_zones = zones("aws"), zones("azure")
+
+    def tags_in(region: str) -> dict[str, str]:
+        zone = settings.residency_zone(region)
+        return {**tags, "residency-zone": zone} if zone else dict(tags)
     hubs: dict[str, dict] = {}
     if clouds.aws:
         hubs["aws"] = dict(
@@ -61,7 +65,7 @@ def build_network(
             providers=providers.aws,
             region_cidrs={r: settings.region_cidr("aws", r) for r in aws_zones},
             platform_cidr=settings.supernet,
-            tags=tags,
+            region_tags={r: tags_in(r) for r in aws_zones},
         )
     if clouds.azure:
         hubs["azure"] = dict(
@@ -77,10 +81,12 @@ def build_network(
             },
             provider=providers.azure,
             subscription_id=clouds.azure.subscription_id,
-            tags=tags,
+            tags=tags_in(clouds.azure.hub),
         )
     if clouds.gcp:
-        hubs["gcp"] = dict(hub_region=clouds.gcp.hub, network_id=gcp_network.network.id, provider=providers.gcp)
+        hubs["gcp"] = dict(
+            hub_region=clouds.gcp.hub, network_id=gcp_network.network.id, provider=providers.gcp, labels=tags_in(clouds.gcp.hub)
+        )
     child = pulumi.ResourceOptions(parent=parent)
     mesh = VpnMesh(f"{name}-mesh", VpnMeshArgs(plan=mesh_plan_for(settings), hubs=hubs), child)
 
@@ -94,6 +100,6 @@ def build_network(
         gcp={r.name: GcpIngressTarget(gcp_network.network.id, providers.gcp) for r in clouds.gcp.regions}
         if clouds.gcp
         else {},
-        tags=tags,
+        region_tags={r: tags_in(r) for r in (*aws_zones, *azure_zones)},
     )
     return mesh, PeerIngress(f"{name}-peers", ingress, child)

@@ -44,7 +44,8 @@ class AwsMeshHubArgs:
     region_cidrs: dict[str, ipaddress.IPv4Network]
     platform_cidr: ipaddress.IPv4Network
     """Every region of every cloud lives inside it: one route to it covers all of them."""
-    tags: dict[str, str] = field(default_factory=dict)
+    region_tags: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Per region: the platform's tags, with the region's residency zone where it has one."""
 
 
 class AwsMeshHub(pulumi.ComponentResource):
@@ -75,7 +76,7 @@ class AwsMeshHub(pulumi.ComponentResource):
                 # Spread traffic over all four tunnels to a peer cloud, not just one.
                 vpn_ecmp_support="enable",
                 dns_support="enable",
-                tags={**args.tags, "Name": f"{name}-{region}"},
+                tags={**args.region_tags[region], "Name": f"{name}-{region}"},
                 opts=child,
             )
             attachment = ec2transitgateway.VpcAttachment(
@@ -84,7 +85,7 @@ class AwsMeshHub(pulumi.ComponentResource):
                 vpc_id=network.vpc_id,
                 subnet_ids=network.subnet_ids,
                 dns_support="enable",
-                tags={**args.tags, "Name": f"{name}-{region}"},
+                tags={**args.region_tags[region], "Name": f"{name}-{region}"},
                 opts=child,
             )
             for index, route_table_id in enumerate(network.route_table_ids):
@@ -99,15 +100,18 @@ class AwsMeshHub(pulumi.ComponentResource):
             self.transit_gateways[region] = tgw
 
         hub = self.transit_gateways[args.hub_region]
-        for region in args.regions:
-            if region != args.hub_region:
-                self._peer_with_hub(region, hub)
+        spokes = [region for region in args.regions if region != args.hub_region]
+        for index, region in enumerate(spokes):
+            self._peer_with_hub(index, region, hub)
         self.register_outputs({"transit_gateway_ids": {r: t.id for r, t in self.transit_gateways.items()}})
 
     def _in(self, region: str) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self.args.providers[region])
 
-    def _peer_with_hub(self, region: str, hub: ec2transitgateway.TransitGateway) -> None:
+    def _peer_with_hub(self, index: int, region: str, hub: ec2transitgateway.TransitGateway) -> None:
+        """Hub-side resources are named by their spoke's position, not its region: they live in the
+        hub region, and a spoke's region in their name would place them in its residency zone
+        for the policy pack's name patterns (the Name tag still says which spoke)."""
         name, args = self.name, self.args
         spoke = self.transit_gateways[region]
         peering = ec2transitgateway.PeeringAttachment(
@@ -115,13 +119,13 @@ class AwsMeshHub(pulumi.ComponentResource):
             transit_gateway_id=spoke.id,
             peer_region=args.hub_region,
             peer_transit_gateway_id=hub.id,
-            tags={**args.tags, "Name": f"{name}-{region}-to-{args.hub_region}"},
+            tags={**args.region_tags[region], "Name": f"{name}-{region}-to-{args.hub_region}"},
             opts=self._in(region),
         )
         accepted = ec2transitgateway.PeeringAttachmentAccepter(
-            f"{name}-{region}-to-hub",
+            f"{name}-hub-accepts-spoke-{index}",
             transit_gateway_attachment_id=peering.id,
-            tags={**args.tags, "Name": f"{name}-{region}-to-{args.hub_region}"},
+            tags={**args.region_tags[args.hub_region], "Name": f"{name}-{region}-to-{args.hub_region}"},
             opts=self._in(args.hub_region),
         )
         # Peering attachments carry static routes only (no propagation), and only once accepted.
@@ -134,7 +138,7 @@ class AwsMeshHub(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(self._in(region), after_accept),
         )
         ec2transitgateway.Route(
-            f"{name}-hub-to-{region}",
+            f"{name}-hub-to-spoke-{index}",
             transit_gateway_route_table_id=hub.association_default_route_table_id,
             destination_cidr_block=str(args.region_cidrs[region]),
             transit_gateway_attachment_id=accepted.transit_gateway_attachment_id,
@@ -155,7 +159,7 @@ def connect_aws(
     peer = link.peer_of("aws")
     peer_asn = hub.args.plan.hub_asns[peer]
     opts = pulumi.ResourceOptions(parent=parent, provider=hub.args.providers[hub.args.hub_region])
-    tags = hub.args.tags
+    tags = hub.args.region_tags[hub.args.hub_region]
     connections = []
     for device in (0, 1):
         tunnels = link.on_device("aws", device)

@@ -54,7 +54,7 @@ class PeerIngressArgs:
     aws: dict[str, AwsIngressTarget] = field(default_factory=dict)
     azure: dict[str, AzureIngressTarget] = field(default_factory=dict)
     gcp: dict[str, GcpIngressTarget] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
+    region_tags: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 class PeerIngress(pulumi.ComponentResource):
@@ -93,7 +93,7 @@ class PeerIngress(pulumi.ComponentResource):
             vpc_id=target.vpc_id,
             description="Other platform regions: HTTPS, Triton, PMTUD only",
             ingress=ingress,
-            tags={**self.args.tags, "Name": f"{self.name}-aws-{region}"},
+            tags={**self.args.region_tags[region], "Name": f"{self.name}-aws-{region}"},
             opts=pulumi.ResourceOptions(parent=self, provider=target.provider),
         )
 

@@ -4,7 +4,7 @@ Cloud Router interface and BGP peer on each."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 from pulumi_gcp import compute
@@ -32,6 +32,7 @@ class GcpMeshHubArgs:
     hub_region: str
     network_id: pulumi.Input[str]
     provider: pulumi.ProviderResource
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 class GcpMeshHub(pulumi.ComponentResource):
@@ -56,7 +57,7 @@ class GcpMeshHub(pulumi.ComponentResource):
                 opts=self.child,
             )
             self.gateway = compute.HaVpnGateway(
-                f"{name}-vpngw", region=args.hub_region, network=args.network_id, opts=self.child
+                f"{name}-vpngw", region=args.hub_region, network=args.network_id, labels=args.labels, opts=self.child
             )
         self.register_outputs({"gateway_id": self.gateway.id if self.gateway else None})
 
@@ -86,6 +87,8 @@ def connect_gcp(
         redundancy_type=REDUNDANCY[len(link.tunnels)],
         interfaces=[{"id": t.index, "ip_address": peer_addresses[t.index]} for t in link.tunnels],
         description=f"{peer} side of {link.key}",
+        # A global resource: it sits in no region, so it carries no residency zone.
+        labels={k: v for k, v in args.labels.items() if k != "residency-zone"},
         opts=opts,
     )
     for tunnel in link.tunnels:
@@ -101,6 +104,7 @@ def connect_gcp(
             router=hub.router.id,
             ike_version=2,
             cipher_suite=GCP_CIPHER_SUITE,
+            labels=args.labels,
             opts=opts,
         )
         interface = compute.RouterInterface(
