@@ -26,8 +26,10 @@ CLOUD_BLOCK_INDEX: dict[Cloud, int] = {"aws": 0, "azure": 1, "gcp": 2}
 
 MIN_REGION_PREFIX = 12
 MAX_REGION_PREFIX = 20
-"""A region must hold its subnets: Azure's /27 GatewaySubnet lives in an eighth of the region."""
+"""A region must hold its subnets: Azure's /27 GatewaySubnet and /28 API server subnet share a
+sixteenth of the region."""
 GATEWAY_SUBNET_PREFIX = 27
+AKS_API_SERVER_PREFIX = 28
 
 
 class AddressPlanError(ValueError):
@@ -132,18 +134,26 @@ def aws_subnets(cidr: IPv4Network, zones: Sequence[str]) -> RegionSubnets:
 
 
 def azure_subnets(cidr: IPv4Network) -> RegionSubnets:
-    """The VNet holds the first half; the second half is the AKS overlay pod CIDR, which must not
-    overlap the VNet yet stays inside the region's block so the whole platform stays routable."""
-    vnet, pods = cidr.subnets(prefixlen_diff=1)
-    quarters = _quarters(vnet)
+    """The VNet holds the first quarter of the region; the AKS overlay pods take the second half
+    and the service range sits in the second quarter. AKS requires both to stay outside the VNet,
+    and keeping them inside the region's block keeps the whole platform's routing one CIDR per
+    region."""
+    quarters = _quarters(cidr)
+    vnet = quarters[0]
+    nodes_half, rest = vnet.subnets(prefixlen_diff=1)
+    endpoints_block, small_block = rest.subnets(prefixlen_diff=1)
     subnets = (
-        Subnet("nodes", quarters[0]),
-        Subnet("endpoints", next(quarters[1].subnets(new_prefix=cidr.prefixlen + 8))),
+        Subnet("nodes", nodes_half),
+        Subnet("endpoints", endpoints_block),
+        # AKS API Server VNet Integration: a delegated /28 lets the KMS plugin reach the
+        # firewalled Key Vault and keeps API traffic inside the VNet.
+        Subnet("apiserver", next(small_block.subnets(new_prefix=AKS_API_SERVER_PREFIX))),
         # Azure requires this exact name for the VPN gateway's subnet, and /27 or larger for an
         # active-active gateway with BGP.
-        Subnet("GatewaySubnet", list(quarters[3].subnets(new_prefix=GATEWAY_SUBNET_PREFIX))[-1]),
+        Subnet("GatewaySubnet", list(small_block.subnets(new_prefix=GATEWAY_SUBNET_PREFIX))[-1]),
     )
-    service = next(quarters[2].subnets(new_prefix=cidr.prefixlen + 6))
+    pods = list(cidr.subnets(prefixlen_diff=1))[1]
+    service = next(quarters[1].subnets(new_prefix=cidr.prefixlen + 4))
     return RegionSubnets(address_space=vnet, subnets=subnets, pod_cidr=pods, service_cidr=service)
 
 

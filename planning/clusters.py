@@ -102,23 +102,6 @@ def plan_cluster(cloud: Cloud, gpu: GpuRequestLike, system_nodes: int) -> Cluste
     )
 
 
-AKS_API_SERVER_PREFIX = 28
-"""The smallest subnet AKS API Server VNet Integration accepts."""
-
-
-def aks_api_server_subnet(plan: RegionSubnets) -> IPv4Network:
-    """The first /28 of the VNet that no planned subnet or the service CIDR uses.
-
-    API Server VNet Integration puts the API server into the cluster's VNet; it is what lets the
-    KMS plugin reach a firewalled (private) Key Vault, and keeps API traffic off the internet.
-    """
-    used = [s.cidr for s in plan.subnets] + ([plan.service_cidr] if plan.service_cidr else [])
-    for candidate in plan.address_space.subnets(new_prefix=AKS_API_SERVER_PREFIX):
-        if not any(candidate.overlaps(u) for u in used):
-            return candidate
-    raise ValueError(f"no free /{AKS_API_SERVER_PREFIX} left in {plan.address_space} for the AKS API server")
-
-
 def dns_service_ip(service_cidr: IPv4Network) -> str:
     """The cluster DNS address: by convention the tenth address of the service range."""
     return str(service_cidr[10])

@@ -94,14 +94,16 @@ def test_aws_subnets_fit_their_region(prefix, zones):
     _assert_disjoint_inside(region, [s.cidr for s in plan.subnets])
 
 
-@pytest.mark.parametrize("prefix", [12, 16, 20])
+@pytest.mark.parametrize("prefix", range(12, 21))
 def test_azure_vnet_and_overlay_pods_split_the_region(prefix):
     region = ipaddress.IPv4Network(f"10.64.0.0/{prefix}")
     plan = azure_subnets(region)
-    assert not plan.address_space.overlaps(plan.pod_cidr), "AKS overlay pods must be outside the VNet"
+    for outside in (plan.pod_cidr, plan.service_cidr):
+        assert not plan.address_space.overlaps(outside), "AKS needs pods and services outside the VNet"
+    assert all(s.cidr.subnet_of(plan.address_space) for s in plan.subnets)
     assert plan.subnet("GatewaySubnet").cidr.prefixlen == 27
-    _assert_disjoint_inside(region, [s.cidr for s in plan.subnets] + [plan.pod_cidr])
-    assert plan.service_cidr.subnet_of(region)
+    assert plan.subnet("apiserver").cidr.prefixlen == 28
+    _assert_disjoint_inside(region, [s.cidr for s in plan.subnets] + [plan.pod_cidr, plan.service_cidr])
 
 
 @pytest.mark.parametrize("prefix", [12, 16, 20])

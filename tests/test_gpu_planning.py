@@ -14,7 +14,6 @@ from planning.clusters import (
     GPU_TAINT,
     GPU_TYPE_LABEL,
     POOL_LABEL,
-    aks_api_server_subnet,
     plan_cluster,
 )
 from planning.gpu import GPU_CATALOG, GPU_TYPES, catalog_markdown, place_gpu, placement_error
@@ -151,15 +150,6 @@ def test_azure_spot_pools_declare_the_taint_aks_adds():
     gpu = GpuRequest(type="T4", spot=True)
     assert plan_cluster("azure", gpu, 2).gpu.taints == (GPU_TAINT, AZURE_SPOT_TAINT)
     assert plan_cluster("aws", gpu, 2).gpu.taints == (GPU_TAINT,)
-
-
-@pytest.mark.parametrize("prefix", range(12, 21))
-def test_aks_api_server_subnet_is_free_and_inside_the_vnet(prefix):
-    plan = azure_subnets(ipaddress.IPv4Network(f"10.96.0.0/{prefix}"))
-    subnet = aks_api_server_subnet(plan)
-    assert subnet.prefixlen == 28 and subnet.subnet_of(plan.address_space)
-    assert not any(subnet.overlaps(s.cidr) for s in plan.subnets)
-    assert not subnet.overlaps(plan.service_cidr) and not subnet.overlaps(plan.pod_cidr)
 
 
 def test_docs_table_is_the_catalog():

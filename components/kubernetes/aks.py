@@ -15,7 +15,7 @@ from pulumi_azure_native import authorization, containerservice, managedidentity
 from components.kubernetes.common import ClusterArgs, kubernetes_provider, nvidia_device_plugin
 from components.landing_zone.azure import AzureLandingZone
 from planning.addressing import RegionSubnets
-from planning.clusters import NodePoolPlan, aks_api_server_subnet, dns_service_ip, inference_subject
+from planning.clusters import NodePoolPlan, dns_service_ip, inference_subject
 
 # Built-in roles (ids are the same in every tenant).
 KEY_VAULT_CRYPTO_USER = "12338af0-0e69-4776-bea7-57ae8d297424"
@@ -69,7 +69,7 @@ class AksCluster(pulumi.ComponentResource):
             resource_group_name=rg,
             virtual_network_name=lz.vnet.name,
             subnet_name="aks-apiserver",
-            address_prefix=str(aks_api_server_subnet(subnets)),
+            address_prefix=str(subnets.subnet("apiserver").cidr),
             delegations=[{"name": "aks", "service_name": "Microsoft.ContainerService/managedClusters"}],
             # Azure serialises subnet changes per VNet; wait for the landing zone's own subnets.
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(lz.subnets.values()))),

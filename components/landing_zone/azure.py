@@ -76,10 +76,10 @@ class AzureLandingZone(pulumi.ComponentResource):
             "endpoints": {"private_endpoint_network_policies": "Enabled"},
             "GatewaySubnet": {},
         }
+        # The API server subnet is delegated to AKS, so the cluster component owns it.
+        owned = ["nodes", "endpoints"] + (["GatewaySubnet"] if args.is_hub else [])
         self.subnets = {}
-        for subnet in plan.subnets:
-            if subnet.name == "GatewaySubnet" and not args.is_hub:
-                continue
+        for subnet in map(plan.subnet, owned):
             self.subnets[subnet.name] = network.Subnet(
                 f"{name}-{subnet.name.lower()}",
                 resource_group_name=rg_name,
