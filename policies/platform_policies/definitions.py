@@ -52,6 +52,9 @@ class PolicyDefinition:
     # violation; the others ignore what they cannot see (pulumi_policy's default behaviour).
     fail_closed: bool = False
     exclude_types: tuple[str, ...] = field(default=())
+    # Exemptions that ship with the pack, each justified like any configured one; a configured
+    # `exemptions` list replaces them (so a security team can always take them back).
+    default_exemptions: tuple[Mapping[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         assert self.severity in SEVERITIES, self.name
@@ -59,7 +62,12 @@ class PolicyDefinition:
 
     @property
     def config_keys(self) -> tuple[ConfigKey, ...]:
-        return (EXEMPTIONS, *self.config)
+        exemptions = ConfigKey(
+            EXEMPTIONS.name,
+            {**EXEMPTIONS.schema, "default": [dict(e) for e in self.default_exemptions]},
+            EXEMPTIONS.semantic,
+        )
+        return (exemptions, *self.config)
 
     def applies_to(self, resource_type: str) -> bool:
         from .model import matches_any

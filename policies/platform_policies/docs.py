@@ -23,6 +23,8 @@ def policy_table() -> str:
         checks = p.description + (" **Fails closed** on values unknown at preview." if p.fail_closed else "")
         if p.scope == "stack":
             checks += " (stack policy)"
+        for exemption in p.default_exemptions:
+            checks += f" Ships exempting `{exemption['pattern']}`: {exemption['justification']}"
         keys = ", ".join(f"`{k.name}`" for k in p.config) or "—"
         rows.append(
             f"| `{p.name}` | {CATEGORY_OF[p.name]} | {p.severity} | {p.enforcement} | {', '.join(p.frameworks)} "

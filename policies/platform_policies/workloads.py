@@ -32,7 +32,8 @@ ALLOWED_REGISTRIES = ConfigKey(
         "type": "array",
         "description": "Image reference globs of the platform's registries (ECR, ACR, Artifact Registry).",
         "items": {"type": "string", "minLength": 1},
-        "default": ["*.dkr.ecr.*.amazonaws.com/*", "*.azurecr.io/*", "*-docker.pkg.dev/*"],
+        # NGC holds the NVIDIA node agents the clusters run (digest-pinned like everything else).
+        "default": ["*.dkr.ecr.*.amazonaws.com/*", "*.azurecr.io/*", "*-docker.pkg.dev/*", "nvcr.io/nvidia/*"],
     },
 )
 REQUIRE_DIGEST = ConfigKey(
@@ -125,10 +126,18 @@ def check_images(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]
             yield f"{where} image {image!r} is not pinned by @sha256 digest"
 
 
-def _policy(name, description, check, *, severity, enforcement, config=()):
+NVIDIA_DEVICE_PLUGIN = {
+    "pattern": "*-nvidia-device-plugin",
+    "justification": "The NVIDIA device plugin registers its socket in the root-owned "
+    "/var/lib/kubelet/device-plugins and advertises GPUs without consuming one; it runs with no "
+    "capabilities, no privilege escalation and a read-only root filesystem.",
+}
+
+
+def _policy(name, description, check, *, severity, enforcement, config=(), default_exemptions=()):
     return PolicyDefinition(
         name=name, description=description, severity=severity, frameworks=("CIS",), enforcement=enforcement,
-        resource_types=WORKLOAD_TYPES, check=check, config=config,
+        resource_types=WORKLOAD_TYPES, check=check, config=config, default_exemptions=default_exemptions,
     )
 
 
@@ -138,13 +147,13 @@ POLICIES = (
             check_privileged, severity="critical", enforcement="mandatory"),
     _policy("kubernetes-pod-container-nonroot-required",
             "Every container runs as a non-root user.",
-            check_non_root, severity="high", enforcement="mandatory"),
+            check_non_root, severity="high", enforcement="mandatory", default_exemptions=(NVIDIA_DEVICE_PLUGIN,)),
     _policy("kubernetes-pod-container-limits-required",
             "Every container has CPU and memory limits.",
             check_limits, severity="medium", enforcement="advisory"),
     _policy("kubernetes-pod-gpu-scheduling-required",
             "A workload that uses GPUs sets an nvidia.com/gpu limit and tolerates the GPU taint nvidia.com/gpu=present:NoSchedule.",
-            check_gpu, severity="medium", enforcement="advisory"),
+            check_gpu, severity="medium", enforcement="advisory", default_exemptions=(NVIDIA_DEVICE_PLUGIN,)),
     _policy("kubernetes-pod-container-image-trusted",
             "Every container image comes from the platform's registries and is pinned by digest.",
             check_images, severity="high", enforcement="mandatory", config=(ALLOWED_REGISTRIES, REQUIRE_DIGEST)),

@@ -120,3 +120,25 @@ def test_provider_default_tags_count(plan, run):
     # The engine passes nested provider inputs JSON-encoded.
     provider["inputs"]["defaultTags"] = '{"tags": {"platform": "lepton", "stack": "test", "owner": "ml"}}'
     assert run(plan) == []
+
+
+def _root_device_plugin(plan):
+    daemonset = find(plan, "kubernetes:apps/v1:DaemonSet", "dcgm")
+    daemonset["name"] = "aws-eu-central-1-nvidia-device-plugin"
+    daemonset["urn"] = urn("kubernetes:apps/v1:DaemonSet", daemonset["name"])
+    daemonset["inputs"]["spec"]["template"]["spec"]["securityContext"] = {"runAsUser": 0}
+    return daemonset
+
+
+def test_the_shipped_device_plugin_exemption_lets_only_it_run_as_root(plan, run):
+    daemonset = _root_device_plugin(plan)
+    assert run(plan) == []
+    daemonset["name"] = "some-other-agent"
+    assert [v.policy for v in run(plan)] == ["kubernetes-pod-container-nonroot-required"]
+
+
+def test_configured_exemptions_replace_the_shipped_ones(plan, run):
+    _root_device_plugin(plan)
+    config = {"kubernetes-pod-container-nonroot-required": {
+        "exemptions": [{"pattern": "legacy-*", "justification": "SEC-7: vendor agent, replaced in Q3"}]}}
+    assert [v.policy for v in run(plan, config)] == ["kubernetes-pod-container-nonroot-required"]
