@@ -15,8 +15,8 @@ from components.kubernetes import CLUSTERS
 from components.landing_zone.aws import AwsLandingZone, AwsLandingZoneArgs
 from components.landing_zone.azure import AzureLandingZone, AzureLandingZoneArgs
 from components.landing_zone.gcp import GcpLandingZone, GcpLandingZoneArgs, GcpNetwork
-from components.naming import common_tags
 from components.mesh import build_network
+from components.naming import common_tags
 from components.providers import CloudProviders
 from planning.regions import Cloud, region_key
 from settings import RegionSpec, Settings

@@ -110,7 +110,9 @@ def plan_from_recording(project: str, stack: str, recording: Recording) -> dict[
     return {
         "project": project,
         "stack": stack,
-        "resources": resources,
+        # Registration order depends on how the program's outputs resolve; URN order is stable,
+        # so two previews of the same config are byte-identical and diff cleanly.
+        "resources": sorted(resources, key=lambda r: r["urn"]),
         "outputs": recording.outputs,
         "policies": {"pack": None, "violations": []},
     }

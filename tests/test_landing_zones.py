@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from planning.regions import region_key
+from planning.regions import KNOWN_REGIONS, region_key
 from offline.plan import SDK_MODULES
 from settings import load_settings
 from tests.planview import PlanView, plan_for_config, stack_platform_config
@@ -53,12 +53,14 @@ def key_region(plan: PlanView, key: dict) -> str:
 
 
 def home_region(plan: PlanView, resource: dict) -> str | None:
-    """The region whose landing zone holds `resource`, else the resource's own region."""
+    """The region of the per-region component (landing zone, cluster) holding `resource`, else
+    the resource's own region. Per-region components are named `<cloud>-<region>`."""
     parent = resource["parent"]
     while parent in plan.by_urn:
         component = plan.by_urn[parent]
-        if component["type"].endswith("LandingZone"):
-            return component["name"].split("-", 1)[1]
+        cloud, _, region = component["name"].partition("-")
+        if not component["custom"] and region in KNOWN_REGIONS.get(cloud, ()):
+            return region
         parent = component["parent"]
     return resource["region"]
 
@@ -206,6 +208,10 @@ def _accepts(type_: str, argument: str) -> bool:
     return argument in inspect.signature(resource._internal_init).parameters
 
 
+GLOBAL_TYPES = {"aws:iam/role:Role"}
+"""Taggable but located in no region, so in no residency zone."""
+
+
 def test_every_taggable_resource_carries_the_common_tags(prod_plan):
     eu = set(stack_platform_config("prod")["residency_zones"]["eu"])
     checked = 0
@@ -218,7 +224,8 @@ def test_every_taggable_resource_carries_the_common_tags(prod_plan):
         assert {k: tags[k] for k in ("platform", "stack", "owner")} == {
             "platform": "lepton", "stack": "prod", "owner": "ml-platform"
         }, r["urn"]
-        assert tags.get("residency-zone") == ("eu" if home_region(prod_plan, r) in eu else None), r["urn"]
+        in_zone = r["type"] not in GLOBAL_TYPES and home_region(prod_plan, r) in eu
+        assert tags.get("residency-zone") == ("eu" if in_zone else None), r["urn"]
         checked += 1
     assert checked > 50
 
@@ -237,5 +244,9 @@ def test_appending_a_region_leaves_every_existing_resource_unchanged(prod_plan):
     assert changed == []
     # A new AWS spoke also adds its hub-side peering acceptance and return route, in the hub region.
     mesh = {r["urn"] for r in grown.children(next(r["urn"] for r in grown.of_type("multicloud-inference:index:VpnMesh")))}
-    new_regions = {home_region(grown, r) for urn, r in after.items() if urn not in before and r["custom"] and urn not in mesh}
+    new_regions = {
+        home_region(grown, r)
+        for urn, r in after.items()
+        if urn not in before and r["custom"] and urn not in mesh | admits_new_regions
+    }
     assert new_regions == {"ap-northeast-1", "asia-northeast1"}
