@@ -254,6 +254,7 @@ def _semantic_problems(settings: Settings) -> Iterator[str]:
         if spec.hub not in names:
             yield f"{key_path('clouds', cloud, 'hub')}: hub {spec.hub!r} must be one of this cloud's regions {names}"
         deployed.update(names)
+        yield from _hub_residency_problems(settings, cloud, spec)
         for index, region in enumerate(spec.regions):
             gpu = settings.gpu_for(region)
             if region.gpu is not None and gpu.min_nodes > gpu.max_nodes:
@@ -296,6 +297,22 @@ def _semantic_problems(settings: Settings) -> Iterator[str]:
     asns = {c: asn for c, asn in settings.network.asns.items() if c in configured}
     for path, problem in mesh_config_problems(configured, asns, settings.network.tunnel_cidrs):
         yield f"{key_path('network', *path)}: {problem}"
+
+
+def _hub_residency_problems(settings: Settings, cloud: Cloud, spec: CloudSpec) -> Iterator[str]:
+    """A cloud's traffic to the other clouds, and between its regions, transits its hub. When all of
+    a cloud's zoned regions share one zone, a hub outside it would carry that zone's data abroad.
+    (With regions in several zones no hub can satisfy all; the residency policies still apply.)"""
+    if spec.hub not in {r.name for r in spec.regions}:
+        return  # reported as such already
+    zones = {settings.residency_zone(r.name) for r in spec.regions} - {None}
+    if len(zones) == 1 and settings.residency_zone(spec.hub) not in zones:
+        (zone,) = zones
+        members = [r.name for r in spec.regions if settings.residency_zone(r.name) == zone]
+        yield (
+            f"{key_path('clouds', cloud, 'hub')}: hub {spec.hub!r} is outside residency zone {zone!r}, so "
+            f"traffic of {members} would transit it; choose a hub among {members}"
+        )
 
 
 def _cidr_problems(settings: Settings) -> Iterator[str]:

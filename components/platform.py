@@ -102,7 +102,7 @@ class Platform(pulumi.ComponentResource):
         # Cross-cloud network (issue 3), after the landing zones; nothing outside it waits for a VPN.
         tags = common_tags(settings.name, stack, settings.owner, None)
         self.mesh, self.peer_ingress = build_network(
-            name, settings, self.landing_zones, self.providers, self.gcp_network, tags, self
+            name, settings, self.landing_zones, self.clusters, self.providers, self.gcp_network, tags, self
         )
         self.register_outputs({})
 

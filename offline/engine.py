@@ -134,6 +134,7 @@ def _computed(type_: str, name: str, inputs: dict[str, Any], provider_inputs: di
             "aws:iam/role:Role": {"name": physical},
             "aws:eks/cluster:Cluster": {
                 "name": physical,
+                "vpcConfig": {**inputs.get("vpcConfig", {}), "clusterSecurityGroupId": f"sg-{_digest(name, 17)}"},
                 "endpoint": f"https://{_digest(name, 32).upper()}.gr7.{region}.eks.amazonaws.com",
                 "certificateAuthority": {"data": "LS0tLS1CRUdJTi1DRVJUSUZJQ0FURS0tLS0t"},
                 "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{_digest(name, 32)}"}]}],

@@ -136,7 +136,7 @@ def place_gpu(gpu_type: str, cloud: Cloud, gpus_per_node: int, spot: bool) -> Gp
 
 
 def catalog_markdown() -> str:
-    """The catalog as the Markdown table in docs/gpu.md (a test keeps the two identical)."""
+    """The catalog as the Markdown table in the README (a test keeps the two identical)."""
     clouds: tuple[Cloud, ...] = ("aws", "azure", "gcp")
     rows = [
         "| GPU type | " + " | ".join(CLOUD_TITLES[c] for c in clouds) + " |",

@@ -152,5 +152,5 @@ def test_azure_spot_pools_declare_the_taint_aks_adds():
     assert plan_cluster("aws", gpu, 2).gpu.taints == (GPU_TAINT,)
 
 
-def test_docs_table_is_the_catalog():
-    assert catalog_markdown() in (REPO / "docs" / "gpu.md").read_text()
+def test_readme_gpu_table_is_the_catalog():
+    assert catalog_markdown() in (REPO / "README.md").read_text()

@@ -324,14 +324,17 @@ def test_other_regions_reach_only_https_triton_and_icmp(prod_plan):
     below = prod_plan.children(ingress["urn"])
     all_cidrs = set(prod_plan.plan["outputs"]["region_cidrs"].values())
     assert "0.0.0.0/0" not in str([r["inputs"] for r in below])
-    groups = [r for r in below if r["type"] == "aws:ec2/securityGroup:SecurityGroup"]
-    assert len(groups) == 3
-    for group in groups:
-        rules = group["inputs"]["ingress"]
-        assert sorted((r["protocol"], r["fromPort"], r["toPort"]) for r in rules) == [
+    prefix_lists = [r for r in below if r["type"] == "aws:ec2/managedPrefixList:ManagedPrefixList"]
+    assert len(prefix_lists) == 3
+    for peers in prefix_lists:
+        cidrs = {e["cidr"] for e in peers["inputs"]["entries"]}
+        assert len(cidrs) == len(all_cidrs) - 1 and cidrs < all_cidrs
+        rules = [r for r in below if r["property_dependencies"].get("prefixListId") == [peers["urn"]]]
+        assert sorted((r["inputs"]["ipProtocol"], r["inputs"]["fromPort"], r["inputs"]["toPort"]) for r in rules) == [
             ("icmp", 3, 4), ("tcp", 443, 443), ("tcp", 8000, 8002)
         ]
-        assert all(len(r["cidrBlocks"]) == len(all_cidrs) - 1 and set(r["cidrBlocks"]) < all_cidrs for r in rules)
+        (cluster_sg,) = {tuple(r["property_dependencies"]["securityGroupId"]) for r in rules}
+        assert prod_plan.by_urn[cluster_sg[0]]["type"] == "aws:eks/cluster:Cluster", "rules must sit on the nodes' group"
     rules = [r for r in below if r["type"] == "azure-native:network:SecurityRule"]
     allows = {(r["inputs"]["protocol"], r["inputs"]["destinationPortRange"]) for r in rules if r["inputs"]["access"] == "Allow"}
     assert allows == {("Tcp", "443"), ("Tcp", "8000-8002"), ("Icmp", "*")}

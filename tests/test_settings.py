@@ -99,6 +99,11 @@ CASES = {
         lambda c: c["residency_zones"].update(emea=["westeurope"]),
         f"{KEY}.residency_zones: region 'westeurope' is in several zones ['eu', 'emea']",
     ),
+    "hub outside the residency zone": (
+        lambda c: c["clouds"]["aws"].update(hub="us-east-1"),
+        f"{KEY}.clouds.aws.hub: hub 'us-east-1' is outside residency zone 'eu', so traffic of "
+        "['eu-central-1', 'eu-west-1'] would transit it",
+    ),
     "no clouds": (
         lambda c: c.update(clouds={}, residency_zones={}),
         f"{KEY}.clouds: configure at least one of aws, azure, gcp",

@@ -93,6 +93,7 @@ class EksCluster(pulumi.ComponentResource):
             tags=tags,
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=cluster_policies)),
         )
+        self.node_security_group_id = self.cluster.vpc_config.cluster_security_group_id
         node_addons = [self._addon(name, addon, tags, child) for addon in NODE_ADDONS]
         pools = {
             pool.name: self._node_group(name, pool, node_role, subnet_ids, tags, child, [*node_addons, *node_policies])

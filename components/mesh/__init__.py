@@ -35,10 +35,10 @@ def mesh_plan_for(settings):
 
 
 def build_network(
-    name: str, settings, landing_zones, providers, gcp_network, tags, parent: pulumi.Resource
+    name: str, settings, landing_zones, clusters, providers, gcp_network, tags, parent: pulumi.Resource
 ) -> tuple[VpnMesh, PeerIngress]:
-    """The mesh and the ingress rules for a platform whose landing zones (keyed `cloud:region`)
-    already exist. Both are children of `parent`, siblings of the landing zones."""
+    """The mesh and the ingress rules for a platform whose landing zones and clusters (keyed
+    `cloud:region`) already exist. Both are children of `parent`, siblings of the landing zones."""
     clouds = settings.clouds
 
     def zones(cloud):
@@ -92,7 +92,10 @@ def build_network(
 
     ingress = PeerIngressArgs(
         region_cidrs=dict(settings.region_cidrs),
-        aws={r: AwsIngressTarget(lz.vpc.id, providers.aws[r]) for r, lz in aws_zones.items()},
+        aws={
+            r: AwsIngressTarget(clusters[region_key("aws", r)].node_security_group_id, providers.aws[r])
+            for r in aws_zones
+        },
         azure={
             r: AzureIngressTarget(lz.resource_group.name, lz.nodes_nsg.name, providers.azure)
             for r, lz in azure_zones.items()

@@ -10,7 +10,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 import pulumi
-from pulumi_aws import ec2
+from pulumi_aws import ec2, vpc
 from pulumi_azure_native import network as azure_network
 from pulumi_gcp import compute
 
@@ -30,7 +30,9 @@ def _port_range(ports: tuple[int, int]) -> str:
 
 @dataclass(frozen=True)
 class AwsIngressTarget:
-    vpc_id: pulumi.Input[str]
+    security_group_id: pulumi.Input[str]
+    """The EKS cluster security group: managed node groups put every node (and pod, with the VPC
+    CNI) in it, so peers are admitted where the inference pods actually run."""
     provider: pulumi.ProviderResource
 
 
@@ -58,44 +60,51 @@ class PeerIngressArgs:
 
 
 class PeerIngress(pulumi.ComponentResource):
-    aws_security_groups: dict[str, ec2.SecurityGroup]
-    """Per AWS region: attach to the cluster's nodes to admit the other regions."""
+    aws_peer_prefix_lists: dict[str, ec2.ManagedPrefixList]
+    """Per AWS region: the other regions' CIDRs, one list the security group rules refer to."""
 
     def __init__(self, name: str, args: PeerIngressArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("multicloud-inference:index:PeerIngress", name, None, opts)
         self.name, self.args = name, args
-        self.aws_security_groups = {
+        self.aws_peer_prefix_lists = {
             region: self._aws(region, target) for region, target in args.aws.items()
         }
         for region, target in args.azure.items():
             self._azure(region, target)
         for region, target in args.gcp.items():
             self._gcp(region, target)
-        self.register_outputs({"aws_security_group_ids": {r: g.id for r, g in self.aws_security_groups.items()}})
+        self.register_outputs({"aws_peer_prefix_list_ids": {r: p.id for r, p in self.aws_peer_prefix_lists.items()}})
 
     def _sources(self, cloud: str, region: str) -> list[str]:
         return [str(c) for c in peer_sources(self.args.region_cidrs, region_key(cloud, region))]
 
-    def _aws(self, region: str, target: AwsIngressTarget) -> ec2.SecurityGroup:
+    def _aws(self, region: str, target: AwsIngressTarget) -> ec2.ManagedPrefixList:
         sources = self._sources("aws", region)
-        ingress = [
-            {
-                "protocol": port.protocol,
-                "from_port": port.ports[0] if port.ports else AWS_ICMP_FRAGMENTATION_NEEDED[0],
-                "to_port": port.ports[1] if port.ports else AWS_ICMP_FRAGMENTATION_NEEDED[1],
-                "cidr_blocks": sources,
-                "description": port.why[:255],
-            }
-            for port in PEER_INGRESS
-        ]
-        return ec2.SecurityGroup(
+        opts = pulumi.ResourceOptions(parent=self, provider=target.provider)
+        tags = self.args.region_tags[region]
+        peers = ec2.ManagedPrefixList(
             f"{self.name}-aws-{region}",
-            vpc_id=target.vpc_id,
-            description="Other platform regions: HTTPS, Triton, PMTUD only",
-            ingress=ingress,
-            tags={**self.args.region_tags[region], "Name": f"{self.name}-aws-{region}"},
-            opts=pulumi.ResourceOptions(parent=self, provider=target.provider),
+            address_family="IPv4",
+            # Room for every region of the plan, so a new region is an in-place update.
+            max_entries=len(self.args.region_cidrs),
+            entries=[{"cidr": cidr, "description": "another platform region"} for cidr in sources],
+            tags={**tags, "Name": f"{self.name}-aws-{region}"},
+            opts=opts,
         )
+        for index, port in enumerate(PEER_INGRESS):
+            from_port, to_port = port.ports or AWS_ICMP_FRAGMENTATION_NEEDED
+            vpc.SecurityGroupIngressRule(
+                f"{self.name}-aws-{region}-{index}",
+                security_group_id=target.security_group_id,
+                prefix_list_id=peers.id,
+                ip_protocol=port.protocol,
+                from_port=from_port,
+                to_port=to_port,
+                description=port.why[:255],
+                tags=tags,
+                opts=opts,
+            )
+        return peers
 
     def _azure(self, region: str, target: AzureIngressTarget) -> None:
         sources = self._sources("azure", region)
