@@ -9,3 +9,5 @@ settings = load_settings(pulumi.Config().require_object(CONFIG_KEY))
 platform = Platform(settings.name, settings)
 
 pulumi.export("region_cidrs", platform.region_cidrs())
+pulumi.export("regions", platform.regions())
+pulumi.export("kubeconfigs", platform.kubeconfigs())

@@ -108,3 +108,14 @@ class Platform(pulumi.ComponentResource):
 
     def region_cidrs(self) -> dict[str, str]:
         return {key: str(cidr) for key, cidr in self.settings.region_cidrs.items()}
+
+    def regions(self) -> dict[str, dict[str, pulumi.Output[str]]]:
+        """Per `cloud:region`: where its models live and which cluster serves them."""
+        return {
+            key: {"model_store_url": zone.model_store_url, "cluster": self.clusters[key].cluster.name}
+            for key, zone in self.landing_zones.items()
+        }
+
+    def kubeconfigs(self) -> pulumi.Output[dict[str, str]]:
+        """Every cluster's kubeconfig, secret as a whole (each uses the caller's cloud identity)."""
+        return pulumi.Output.secret({key: cluster.kubeconfig for key, cluster in self.clusters.items()})

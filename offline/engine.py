@@ -118,6 +118,11 @@ def _digest(text: str, length: int = 8) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
+# The input naming an azure-native resource itself, where it is not `<typeName>Name` (the other
+# `...Name` inputs name its parents: a container's `accountName` is its storage account).
+AZURE_NAME_INPUTS = {"BlobContainer": "containerName", "StorageAccount": "accountName"}
+
+
 # Outputs that consumers read but that the cloud computes, per type; everything else a resource
 # outputs is its inputs. Keep this table to what the program actually reads.
 def _computed(type_: str, name: str, inputs: dict[str, Any], provider_inputs: dict[str, Any]) -> dict[str, Any]:
@@ -142,11 +147,9 @@ def _computed(type_: str, name: str, inputs: dict[str, Any], provider_inputs: di
         }.get(type_, {})
         return {"arn": arn, **extra}
     if type_.startswith("azure-native:"):
-        azure_name = next(
-            (inputs[k] for k in ("vaultName", "accountName", "keyName", "subnetName", "virtualNetworkName",
-                                 "resourceGroupName", "containerName") if k in inputs and k != "resourceGroupName"),
-            None,
-        ) or (inputs.get("resourceGroupName") if type_.endswith(":ResourceGroup") else None) or physical
+        kind = type_.rsplit(":", 1)[1]
+        own_name_input = AZURE_NAME_INPUTS.get(kind, kind[0].lower() + kind[1:] + "Name")
+        azure_name = inputs.get(own_name_input) or inputs.get("resourceName") or physical
         extra = {
             "azure-native:keyvault:Vault": {
                 "properties": {**inputs.get("properties", {}), "vaultUri": f"https://{azure_name}.vault.azure.net/"}

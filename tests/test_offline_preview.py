@@ -108,3 +108,13 @@ def test_engine_values_hide_secrets_and_mark_unknowns():
     secret = {rpc._special_sig_key: rpc._special_secret_sig, "value": "hunter2"}
     raw = {"psk": secret, "nested": [{"key": secret}], "id": rpc.UNKNOWN, "port": 443.0, "ratio": 0.5}
     assert engine_value(raw) == {"psk": SECRET, "nested": [{"key": SECRET}], "id": UNKNOWN, "port": 443, "ratio": 0.5}
+
+
+def test_outputs_give_each_regions_model_store_and_keep_kubeconfigs_secret(prod_plan):
+    outputs = prod_plan.plan["outputs"]
+    assert outputs["kubeconfigs"] == SECRET
+    schemes = {"aws": "s3://", "azure": "https://", "gcp": "gs://"}
+    assert set(outputs["regions"]) == set(outputs["region_cidrs"])
+    for key, region in outputs["regions"].items():
+        assert region["model_store_url"].startswith(schemes[key.split(":")[0]]), key
+        assert region["cluster"]

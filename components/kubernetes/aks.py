@@ -25,12 +25,12 @@ STORAGE_BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
 AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693265a4f9e"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AksClusterArgs(ClusterArgs):
-    landing_zone: AzureLandingZone | None = None
-    subnets: RegionSubnets | None = None
+    landing_zone: AzureLandingZone
+    subnets: RegionSubnets
     """The landing zone's address plan: pod and service CIDRs, and room for the API server subnet."""
-    subscription_id: str = ""
+    subscription_id: str
 
 
 class AksCluster(pulumi.ComponentResource):
@@ -42,8 +42,6 @@ class AksCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("multicloud-inference:index:AksCluster", name, None, opts)
         lz, subnets = args.landing_zone, args.subnets
-        if lz is None or subnets is None:
-            raise ValueError("AksClusterArgs.landing_zone and .subnets are required")
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         rg, location, tags = lz.resource_group.name, args.region, args.tags
 

@@ -19,7 +19,7 @@ DEVICE_PLUGIN_IMAGE = (
 """Pinned by digest: the plugin's protocol follows the kubelet's, so upgrades are deliberate."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ClusterArgs:
     region: str
     plan: ClusterPlan

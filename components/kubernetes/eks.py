@@ -25,9 +25,9 @@ NODE_ADDONS = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
 WORKLOAD_ADDONS = ("coredns",)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EksClusterArgs(ClusterArgs):
-    landing_zone: AwsLandingZone | None = None
+    landing_zone: AwsLandingZone
 
 
 def _assume_role(service: str, *actions: str) -> str:
@@ -62,8 +62,6 @@ class EksCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("multicloud-inference:index:EksCluster", name, None, opts)
         lz = args.landing_zone
-        if lz is None:
-            raise ValueError("EksClusterArgs.landing_zone is required")
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         tags = args.tags
         # IAM is global: a residency-zone tag would claim a location the role does not have.

@@ -21,12 +21,12 @@ grant their readers separately."""
 TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GkeClusterArgs(ClusterArgs):
-    landing_zone: GcpLandingZone | None = None
-    network: GcpNetwork | None = None
-    project: str = ""
-    stack: str = ""
+    landing_zone: GcpLandingZone
+    network: GcpNetwork
+    project: str
+    stack: str
     """Stack-unique prefix for service account ids (project-wide names)."""
     release_channel: str = "REGULAR"
     protect: bool = False
@@ -41,8 +41,6 @@ class GkeCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: GkeClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("multicloud-inference:index:GkeCluster", name, None, opts)
         lz, network = args.landing_zone, args.network
-        if lz is None or network is None:
-            raise ValueError("GkeClusterArgs.landing_zone and .network are required")
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         invoke = pulumi.InvokeOutputOptions(provider=args.provider, parent=self)
         labels, workload_pool = args.tags, f"{args.project}.svc.id.goog"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pulumi
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LandingZoneArgs:
     region: str
     cidr: ipaddress.IPv4Network

@@ -14,7 +14,7 @@ from planning.addressing import aws_subnets
 from planning.regions import aws_availability_zones
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AwsLandingZoneArgs(LandingZoneArgs):
     zones: int = 2
 
@@ -160,8 +160,10 @@ class AwsLandingZone(pulumi.ComponentResource):
             policy=self.bucket.arn.apply(_deny_insecure_transport),
             opts=child,
         )
+        self.model_store_url = pulumi.Output.concat("s3://", self.bucket.bucket)
+        """Where this region's inference pods read models (the image's MODEL_STORE_URL)."""
         self.register_outputs(
-            {"vpc_id": self.vpc.id, "key_arn": self.key.arn, "bucket": self.bucket.bucket}
+            {"vpc_id": self.vpc.id, "key_arn": self.key.arn, "model_store_url": self.model_store_url}
         )
 
 

@@ -17,11 +17,11 @@ from planning.addressing import azure_subnets
 KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AzureLandingZoneArgs(LandingZoneArgs):
-    subscription_id: str = ""
-    tenant_id: str = ""
-    stack: str = ""
+    subscription_id: str
+    tenant_id: str
+    stack: str
 
 
 class AzureLandingZone(pulumi.ComponentResource):
@@ -188,6 +188,8 @@ class AzureLandingZone(pulumi.ComponentResource):
             public_access="None",
             opts=child,
         )
-        self.register_outputs(
-            {"vnet_id": self.vnet.id, "key_id": self.key.id, "storage_account": self.storage_account.name}
+        self.model_store_url = pulumi.Output.concat(
+            "https://", self.storage_account.name, ".blob.core.windows.net/", self.container.name
         )
+        """Where this region's inference pods read models (the image's MODEL_STORE_URL)."""
+        self.register_outputs({"vnet_id": self.vnet.id, "key_id": self.key.id, "model_store_url": self.model_store_url})

@@ -39,9 +39,9 @@ class GcpNetwork(pulumi.ComponentResource):
         self.register_outputs({"network_id": self.network.id})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GcpLandingZoneArgs(LandingZoneArgs):
-    network: GcpNetwork | None = None
+    network: GcpNetwork
 
 
 class GcpLandingZone(pulumi.ComponentResource):
@@ -51,8 +51,6 @@ class GcpLandingZone(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GcpLandingZoneArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("multicloud-inference:index:GcpLandingZone", name, None, opts)
-        if args.network is None:
-            raise ValueError("GcpLandingZoneArgs.network is required")
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         plan = gcp_subnets(args.cidr)
         region, labels = args.region, args.tags
@@ -114,6 +112,8 @@ class GcpLandingZone(pulumi.ComponentResource):
             labels=labels,
             opts=protected(args, self, provider=args.provider, depends_on=[agent_access]),
         )
+        self.model_store_url = pulumi.Output.concat("gs://", self.bucket.name)
+        """Where this region's inference pods read models (the image's MODEL_STORE_URL)."""
         self.register_outputs(
-            {"subnetwork_id": self.subnetwork.id, "crypto_key_id": self.crypto_key.id, "bucket": self.bucket.name}
+            {"subnetwork_id": self.subnetwork.id, "crypto_key_id": self.crypto_key.id, "model_store_url": self.model_store_url}
         )
