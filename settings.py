@@ -287,7 +287,10 @@ def _semantic_problems(settings: Settings) -> Iterator[str]:
                 )
     for region, zones in zones_of.items():
         if len(zones) > 1:
-            yield f"{key_path('residency_zones')}: region {region!r} is in several zones {zones}; a region belongs to one zone at most"
+            yield (
+                f"{key_path('residency_zones')}: region {region!r} is in several zones {zones}; "
+                "a region belongs to one zone at most"
+            )
 
     for cloud in settings.network.asns:
         if getattr(settings.clouds, cloud) is None:

@@ -11,7 +11,6 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from planning.addressing import RegionSubnets
 from planning.gpu import place_gpu
 from planning.regions import Cloud
 

@@ -83,7 +83,7 @@ def _describe_ranges(ranges: Iterable[tuple[int, int]]) -> str:
 
 def asn_problem(cloud: Cloud, asn: int) -> str | None:
     """Why `asn` cannot be `cloud`'s hub ASN, or None when it can."""
-    for owner, reserved in RESERVED_ASNS.items():
+    for reserved in RESERVED_ASNS.values():
         if asn in reserved:
             return f"ASN {asn} is {reserved[asn]}; every cloud of the mesh must accept it"
     ranges = HUB_ASN_RANGES[cloud]

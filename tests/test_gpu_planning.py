@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from pathlib import Path
 
 import pytest
 
-from planning.addressing import azure_subnets
 from planning.clusters import (
     AZURE_SPOT_TAINT,
     GPU_TAINT,

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from planning.regions import KNOWN_REGIONS, region_key
 from offline.plan import SDK_MODULES
+from planning.regions import KNOWN_REGIONS, region_key
 from settings import load_settings
 from tests.planview import PlanView, plan_for_config, stack_platform_config
 
@@ -152,7 +152,8 @@ def test_azure_vault_key_and_storage_are_hardened(prod_plan):
 
 
 def test_only_the_azure_hub_has_a_gateway_subnet(prod_plan):
-    gateway_subnets = [r for r in prod_plan.of_type("azure-native:network:Subnet") if r["inputs"]["subnetName"] == "GatewaySubnet"]
+    subnets = prod_plan.of_type("azure-native:network:Subnet")
+    gateway_subnets = [r for r in subnets if r["inputs"]["subnetName"] == "GatewaySubnet"]
     assert [r["name"] for r in gateway_subnets] == ["azure-westeurope-gatewaysubnet"]
 
 
@@ -239,7 +240,8 @@ def test_appending_a_region_leaves_every_existing_resource_unchanged(prod_plan):
     after = {r["urn"]: r for r in grown.resources}
     assert set(before) < set(after)
     # Other regions' ingress rules must change: they now admit the new regions' CIDRs.
-    admits_new_regions = {r["urn"] for r in grown.children(next(r["urn"] for r in grown.of_type("multicloud-inference:index:PeerIngress")))}
+    (ingress,) = grown.of_type("multicloud-inference:index:PeerIngress")
+    admits_new_regions = {r["urn"] for r in grown.children(ingress["urn"])}
     changed = [urn for urn, r in before.items() if r["inputs"] != after[urn]["inputs"] and urn not in admits_new_regions]
     assert changed == []
     # A new AWS spoke also adds its hub-side peering acceptance and return route, in the hub region.

@@ -6,7 +6,9 @@ import ipaddress
 from collections import Counter
 
 import pytest
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from planning.mesh import (
     AWS_RESERVED_INSIDE,

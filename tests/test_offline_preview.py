@@ -8,11 +8,11 @@ import sys
 
 import pytest
 import yaml
+from pulumi.runtime import rpc
 
 from offline.__main__ import EXIT_INVALID, EXIT_OK, main
 from offline.engine import SECRET, UNKNOWN, engine_value
 from offline.plan import REPO_ROOT
-from pulumi.runtime import rpc
 from tests.planview import stack_platform_config
 
 RESOURCE_FIELDS = {
@@ -48,7 +48,8 @@ def test_plan_json_has_the_documented_shape(tmp_path, capsys):
     for r in plan["resources"]:
         assert set(r) == RESOURCE_FIELDS, r["urn"]
         assert r["cloud"] in {"aws", "azure", "gcp", "kubernetes", "random", "docker", None}
-        assert r["parent"] is None or r["parent"] in urns or r["parent"].endswith("pulumi:pulumi:Stack::multicloud-inference-prod")
+        stack = "urn:pulumi:prod::multicloud-inference::pulumi:pulumi:Stack::multicloud-inference-prod"
+        assert r["parent"] in urns | {None, stack}
         assert r["provider"] is None or r["provider"] in urns
         assert set(r["dependencies"]) <= urns
     assert plan["outputs"]["region_cidrs"]["aws:us-east-1"] == "10.64.0.0/16"

@@ -53,7 +53,9 @@ class GkeCluster(pulumi.ComponentResource):
         )
         nodes_member = pulumi.Output.concat("serviceAccount:", nodes_account.email)
         node_roles = [
-            projects.IAMMember(f"{name}-nodes-{role.split('.')[-1]}", project=args.project, role=role, member=nodes_member, opts=child)
+            projects.IAMMember(
+                f"{name}-nodes-{role.split('.')[-1]}", project=args.project, role=role, member=nodes_member, opts=child
+            )
             for role in NODE_ROLES
         ]
         # The GKE service agent encrypts and decrypts etcd secrets with the region's key.

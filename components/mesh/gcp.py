@@ -63,10 +63,7 @@ class GcpMeshHub(pulumi.ComponentResource):
 
     def tunnel_addresses(self, link: LinkPlan) -> list[pulumi.Output[str]]:
         """GCP's outside address for every tunnel of `link`: its HA VPN interface's address."""
-        return [
-            self.gateway.vpn_interfaces.apply(lambda interfaces, d=t.end("gcp").device: interfaces[d].ip_address)
-            for t in link.tunnels
-        ]
+        return [self.gateway.vpn_interfaces.apply(_interface_address(t.end("gcp").device)) for t in link.tunnels]
 
 
 def connect_gcp(
@@ -126,3 +123,7 @@ def connect_gcp(
             opts=opts,
         )
     return hub.tunnel_addresses(link)
+
+
+def _interface_address(device: int):
+    return lambda interfaces: interfaces[device].ip_address

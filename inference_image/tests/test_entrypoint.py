@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 from google.protobuf import text_format
-from tritonclient.grpc import model_config_pb2
-
 from inference_image_support import ENTRYPOINT, SAMPLE_CONFIG, SAMPLE_MODEL, SAMPLE_ONNX, Harness
+from tritonclient.grpc import model_config_pb2
 
 
 def sample_config() -> model_config_pb2.ModelConfig:

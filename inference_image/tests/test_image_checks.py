@@ -11,7 +11,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from inference_image_support import DOCKERFILE, ENTRYPOINT, IMAGE_DIR, README, find_tool
 
 

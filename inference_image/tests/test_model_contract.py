@@ -12,9 +12,8 @@ import onnxruntime as ort
 import pytest
 from google.protobuf import text_format
 from google.protobuf.message_factory import GetMessageClass
-from tritonclient.grpc import model_config_pb2 as mc
-
 from inference_image_support import GENERATOR, SAMPLE_CONFIG, SAMPLE_ONNX
+from tritonclient.grpc import model_config_pb2 as mc
 
 ONNX_TO_TRITON = {
     onnx.TensorProto.FLOAT: mc.TYPE_FP32,

@@ -9,8 +9,14 @@ from typing import Any
 
 from .definitions import PolicyDefinition
 from .locations import (
-    LOCATION, RESIDENCY_ZONES, ZONE_NAME_PATTERNS, allowed_regions, is_located, region_of,
-    zone_of_region, zones_of,
+    LOCATION,
+    RESIDENCY_ZONES,
+    ZONE_NAME_PATTERNS,
+    allowed_regions,
+    is_located,
+    region_of,
+    zone_of_region,
+    zones_of,
 )
 from .model import UNKNOWN, Resource, Stack, get_path, is_unknown
 

@@ -62,15 +62,16 @@ def check_privileged(resource: Resource, config: Mapping[str, Any]) -> Iterator[
             yield f"{where} does not set securityContext.allowPrivilegeEscalation to false"
 
 
+def _effective_security(spec: Any, container: Any, field: str) -> Any:
+    """The container's security context overrides the pod's, field by field."""
+    own = get_path(container, f"securityContext.{field}")
+    return own if own is not None else get_path(spec, f"securityContext.{field}")
+
+
 def check_non_root(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     spec = _pod_spec(resource)
     for where, container in _containers(spec):
-        # The container's security context overrides the pod's, field by field.
-        def effective(field: str) -> Any:
-            own = get_path(container, f"securityContext.{field}")
-            return own if own is not None else get_path(spec, f"securityContext.{field}")
-
-        non_root, user = effective("runAsNonRoot"), effective("runAsUser")
+        non_root, user = (_effective_security(spec, container, field) for field in ("runAsNonRoot", "runAsUser"))
         if is_unknown(non_root) or is_unknown(user):
             continue
         if user is not None and int(user) == 0:
@@ -152,7 +153,8 @@ POLICIES = (
             "Every container has CPU and memory limits.",
             check_limits, severity="medium", enforcement="advisory"),
     _policy("kubernetes-pod-gpu-scheduling-required",
-            "A workload that uses GPUs sets an nvidia.com/gpu limit and tolerates the GPU taint nvidia.com/gpu=present:NoSchedule.",
+            "A workload that uses GPUs sets an nvidia.com/gpu limit and tolerates the GPU taint "
+            "nvidia.com/gpu=present:NoSchedule.",
             check_gpu, severity="medium", enforcement="advisory", default_exemptions=(NVIDIA_DEVICE_PLUGIN,)),
     _policy("kubernetes-pod-container-image-trusted",
             "Every container image comes from the platform's registries and is pinned by digest.",

@@ -13,6 +13,7 @@ for path in (ROOT / "policies", Path(__file__).resolve().parent, ROOT):
         sys.path.insert(0, str(path))
 
 from engine_shapes import compliant_plan  # noqa: E402
+
 from platform_policies.adapters import from_plan  # noqa: E402
 from platform_policies.engine import evaluate_with_config  # noqa: E402
 

@@ -128,7 +128,8 @@ COMPLIANT: dict[tuple[str, str], tuple[dict[str, Any], dict[str, list[tuple[str,
          "taints": [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}]},
         {},
     ),
-    ("aws:iam/role:Role", "replication"): ({"assumeRolePolicy": "{}", "tags": {k: v for k, v in TAGS.items() if k != "residency-zone"}}, {}),
+    ("aws:iam/role:Role", "replication"): (
+        {"assumeRolePolicy": "{}", "tags": {k: v for k, v in TAGS.items() if k != "residency-zone"}}, {}),
     # --- Azure --------------------------------------------------------------------------
     ("azure-native:resources:ResourceGroup", "rg-eu"): ({"location": "westeurope", "tags": TAGS}, {}),
     ("azure-native:network:VirtualNetwork", "vnet"): (
@@ -196,11 +197,13 @@ COMPLIANT: dict[tuple[str, str], tuple[dict[str, Any], dict[str, list[tuple[str,
     # --- GCP ----------------------------------------------------------------------------
     ("gcp:storage/bucket:Bucket", "models-ew4"): (
         {"name": "models-ew4", "location": "EUROPE-WEST4", "labels": TAGS, "uniformBucketLevelAccess": True,
-         "publicAccessPrevention": "enforced", "encryption": {"defaultKmsKeyName": "projects/p/locations/europe-west4/keyRings/r/cryptoKeys/k"}},
+         "publicAccessPrevention": "enforced",
+         "encryption": {"defaultKmsKeyName": "projects/p/locations/europe-west4/keyRings/r/cryptoKeys/k"}},
         {}),
     ("gcp:storage/bucket:Bucket", "models-ew1"): (
         {"name": "models-ew1", "location": "europe-west1", "labels": TAGS, "uniformBucketLevelAccess": True,
-         "publicAccessPrevention": "enforced", "encryption": {"defaultKmsKeyName": "projects/p/locations/europe-west1/keyRings/r/cryptoKeys/k"}},
+         "publicAccessPrevention": "enforced",
+         "encryption": {"defaultKmsKeyName": "projects/p/locations/europe-west1/keyRings/r/cryptoKeys/k"}},
         {}),
     ("gcp:kms/keyRing:KeyRing", "ring-ew4"): ({"location": "europe-west4", "name": "ring"}, {}),
     ("gcp:kms/cryptoKey:CryptoKey", "key-ew4"): (

@@ -4,7 +4,7 @@ pulumi_policy's real unknown-checking proxy (which would otherwise make the SDK 
 
 import pytest
 from engine_shapes import PROVIDERS, find, set_path, urn
-from pulumi_policy import PolicyProviderResource, PolicyResourceOptions, PolicyCustomTimeouts, ResourceValidationArgs
+from pulumi_policy import PolicyCustomTimeouts, PolicyProviderResource, PolicyResourceOptions, ResourceValidationArgs
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from platform_policies import POLICIES

@@ -22,7 +22,8 @@ def test_policies_object_shape(plan):
     set_path(find(plan, "aws:ec2/vpc:Vpc", "vpc")["inputs"], "tags.owner", "")
     policies = apply_policies(plan)
     assert policies["pack"] == "multicloud-inference-guardrails@0.1.0"
-    assert policies["violations"] == sorted(policies["violations"], key=lambda v: (v["policy"], v["enforcement"], v["urn"], v["message"]))
+    order = sorted(policies["violations"], key=lambda v: (v["policy"], v["enforcement"], v["urn"], v["message"]))
+    assert policies["violations"] == order
     assert {"policy", "enforcement", "urn", "message"} == set(policies["violations"][0])
     assert {(v["policy"], v["enforcement"]) for v in policies["violations"]} >= {
         ("aws-any-resource-in-residency-zone", "mandatory"), ("aws-any-resource-tags-required", "advisory")}
