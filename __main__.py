@@ -3,9 +3,14 @@
 import pulumi
 
 from components.platform import Platform
-from settings import CONFIG_KEY, load_settings
+from settings import CONFIG_KEY, ConfigError, load_settings
 
-settings = load_settings(pulumi.Config().require_object(CONFIG_KEY))
+try:
+    settings = load_settings(pulumi.Config().get_object(CONFIG_KEY))
+except ConfigError as error:
+    # RunError prints the message alone: every bad key, no Python traceback, nothing declared.
+    raise pulumi.RunError(str(error)) from None
+
 platform = Platform(settings.name, settings)
 
 pulumi.export("region_cidrs", platform.region_cidrs())

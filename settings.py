@@ -195,6 +195,8 @@ class Settings(_Strict):
 
 def load_settings(raw: Any) -> Settings:
     """Validate the raw `platform` config object; raise ConfigError listing every problem."""
+    if raw is None:
+        raise ConfigError([f"{KEY_ROOT}: is required (set it in Pulumi.<stack>.yaml; see Pulumi.dev.yaml)"])
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as error:

@@ -246,17 +246,19 @@ class PlatformMocks(mocks.Mocks):
         return INVOKES[args.token]
 
 
-def run_program(program: Path, project: str, stack: str, config: dict[str, str]) -> Recording:
+def run_program(
+    program: Path, project: str, stack: str, config: dict[str, str], recording: Recording | None = None
+) -> Recording:
     """Run `program` (a Pulumi `__main__.py`) under the mock engine with `config` (fully qualified
     keys, values as the CLI passes them) and return everything it registered and exported.
 
     Each run gets a fresh context, so runs in one process never see each other's root stack or config.
+    Pass `recording` to keep what was registered even when the program raises.
     """
-    return contextvars.Context().run(_run, program, project, stack, config)
+    return contextvars.Context().run(_run, program, project, stack, config, recording or Recording())
 
 
-def _run(program: Path, project: str, stack: str, config: dict[str, str]) -> Recording:
-    recording = Recording()
+def _run(program: Path, project: str, stack: str, config: dict[str, str], recording: Recording) -> Recording:
     mock = PlatformMocks()
     pulumi.runtime.set_mocks(mock, project=project, stack=stack, preview=False, monitor=RecordingMonitor(mock, recording))
     pulumi.runtime.set_all_config(config)

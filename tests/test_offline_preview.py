@@ -6,13 +6,15 @@ import json
 import subprocess
 import sys
 
+import pulumi
 import pytest
 import yaml
 from pulumi.runtime import rpc
 
 from offline.__main__ import EXIT_INVALID, EXIT_OK, main
-from offline.engine import SECRET, UNKNOWN, engine_value
+from offline.engine import SECRET, UNKNOWN, Recording, engine_value, run_program
 from offline.plan import REPO_ROOT
+from settings import ConfigError, load_settings
 from tests.planview import stack_platform_config
 
 RESOURCE_FIELDS = {
@@ -119,3 +121,19 @@ def test_outputs_give_each_regions_model_store_and_keep_kubeconfigs_secret(prod_
     for key, region in outputs["regions"].items():
         assert region["model_store_url"].startswith(schemes[key.split(":")[0]]), key
         assert region["cluster"]
+
+
+def test_the_program_itself_refuses_bad_config_with_a_run_error_and_no_resources():
+    platform = stack_platform_config("dev")
+    platform["clouds"]["aws"]["hub"] = "us-west-2"
+    config = {"multicloud-inference:platform": json.dumps(platform)}
+    recording = Recording()
+    with pytest.raises(pulumi.RunError) as raised:
+        run_program(REPO_ROOT / "__main__.py", "multicloud-inference", "dev", config, recording)
+    assert "multicloud-inference:platform.clouds.aws.hub: hub 'us-west-2'" in str(raised.value)
+    assert recording.registrations == []
+
+
+def test_missing_platform_config_is_named():
+    with pytest.raises(ConfigError, match=r"multicloud-inference:platform: is required"):
+        load_settings(None)
