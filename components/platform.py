@@ -43,10 +43,15 @@ class RegionContext:
         return {
             "region": region,
             "cidr": settings.region_cidr(self.cloud, region),
-            "tags": common_tags(settings.name, self.stack, settings.owner, settings.residency_zone(region)),
+            "tags": region_tags(settings, self.stack, region),
             "protect": settings.protect,
             "is_hub": getattr(settings.clouds, self.cloud).hub == region,
         }
+
+
+def region_tags(settings: Settings, stack: str, region: str) -> dict[str, str]:
+    """The common tags of a resource located in `region`, its residency zone included."""
+    return common_tags(settings.name, stack, settings.owner, settings.residency_zone(region))
 
 
 def _aws(ctx: RegionContext, opts: pulumi.ResourceOptions) -> AwsLandingZone:
@@ -99,10 +104,17 @@ class Platform(pulumi.ComponentResource):
             key = region_key(cloud, region.name)
             self.landing_zones[key] = LANDING_ZONES[cloud](ctx, child)
             self.clusters[key] = CLUSTERS[cloud](ctx, self.landing_zones[key], child)
-        # Cross-cloud network (issue 3), after the landing zones; nothing outside it waits for a VPN.
-        tags = common_tags(settings.name, stack, settings.owner, None)
+        # The cross-cloud network comes after the clusters (the AWS ingress rules sit on their
+        # security groups); nothing outside the mesh waits for a VPN.
         self.mesh, self.peer_ingress = build_network(
-            name, settings, self.landing_zones, self.clusters, self.providers, self.gcp_network, tags, self
+            name,
+            settings,
+            self.landing_zones,
+            self.clusters,
+            self.providers,
+            self.gcp_network,
+            lambda region: region_tags(settings, stack, region),
+            self,
         )
         self.register_outputs({})
 

@@ -123,6 +123,11 @@ def _digest(text: str, length: int = 8) -> str:
 AZURE_NAME_INPUTS = {"BlobContainer": "containerName", "StorageAccount": "accountName"}
 
 
+def _public_ip(name: str) -> str:
+    """A stable documentation address (TEST-NET-3) standing in for a cloud-assigned public IP."""
+    return f"203.0.113.{int(_digest(name, 4), 16) % 254 + 1}"
+
+
 # Outputs that consumers read but that the cloud computes, per type; everything else a resource
 # outputs is its inputs. Keep this table to what the program actually reads.
 def _computed(type_: str, name: str, inputs: dict[str, Any], provider_inputs: dict[str, Any]) -> dict[str, Any]:
@@ -135,7 +140,17 @@ def _computed(type_: str, name: str, inputs: dict[str, Any], provider_inputs: di
             "aws:s3/bucket:Bucket": {"bucket": physical, "arn": f"arn:aws:s3:::{physical}"},
             "aws:kms/key:Key": {"keyId": _digest(name, 32)},
             "aws:ec2/eip:Eip": {"allocationId": f"eipalloc-{_digest(name, 17)}"},
-            # Clusters (issue 4): what the kubeconfig and the IAM wiring read.
+            # The mesh wires these from one cloud into another.
+            "aws:ec2transitgateway/transitGateway:TransitGateway": {
+                "associationDefaultRouteTableId": f"tgw-rtb-{_digest(name, 17)}",
+                "propagationDefaultRouteTableId": f"tgw-rtb-{_digest(name, 17)}",
+            },
+            "aws:ec2/vpnConnection:VpnConnection": {
+                "tunnel1Address": _public_ip(name + "/1"),
+                "tunnel2Address": _public_ip(name + "/2"),
+                "transitGatewayAttachmentId": f"tgw-attach-{_digest(name, 17)}",
+            },
+            # What the kubeconfig and the IAM wiring read.
             "aws:iam/role:Role": {"name": physical},
             "aws:eks/cluster:Cluster": {
                 "name": physical,
@@ -154,6 +169,7 @@ def _computed(type_: str, name: str, inputs: dict[str, Any], provider_inputs: di
             "azure-native:keyvault:Vault": {
                 "properties": {**inputs.get("properties", {}), "vaultUri": f"https://{azure_name}.vault.azure.net/"}
             },
+            "azure-native:network:PublicIPAddress": {"ipAddress": _public_ip(name)},
             "azure-native:managedidentity:UserAssignedIdentity": {
                 "principalId": _digest(name + "p", 32), "clientId": _digest(name + "c", 32)
             },
@@ -175,36 +191,17 @@ def _computed(type_: str, name: str, inputs: dict[str, Any], provider_inputs: di
                 "endpoint": f"10.{int(_digest(name, 2), 16) % 256}.0.2",
                 "masterAuth": {"clusterCaCertificate": "LS0tLS1CRUdJTi1DRVJUSUZJQ0FURS0tLS0t"},
             },
+            "gcp:compute/haVpnGateway:HaVpnGateway": {
+                "vpnInterfaces": [{"id": i, "ipAddress": _public_ip(f"{name}/{i}")} for i in (0, 1)]
+            },
             "gcp:serviceaccount/account:Account": {
                 "email": f"{inputs.get('accountId')}@{provider_inputs.get('project', 'project')}.iam.gserviceaccount.com"
             },
         }.get(type_, {})
         return {"name": physical, "selfLink": f"https://www.googleapis.com/compute/v1/{physical}", **extra}
+    if type_ == "random:index/randomPassword:RandomPassword":
+        return {"result": _digest(name, 48)}
     return {}
-
-
-def _public_ip(name: str) -> str:
-    """A stable documentation address (TEST-NET-3) standing in for a cloud-assigned public IP."""
-    return f"203.0.113.{int(_digest(name, 4), 16) % 254 + 1}"
-
-
-# VPN mesh (issue 3): the computed outputs the mesh wires from one cloud into another.
-MESH_COMPUTED: dict[str, Any] = {
-    "aws:ec2transitgateway/transitGateway:TransitGateway": lambda name: {
-        "associationDefaultRouteTableId": f"tgw-rtb-{_digest(name, 17)}",
-        "propagationDefaultRouteTableId": f"tgw-rtb-{_digest(name, 17)}",
-    },
-    "aws:ec2/vpnConnection:VpnConnection": lambda name: {
-        "tunnel1Address": _public_ip(name + "/1"),
-        "tunnel2Address": _public_ip(name + "/2"),
-        "transitGatewayAttachmentId": f"tgw-attach-{_digest(name, 17)}",
-    },
-    "azure-native:network:PublicIPAddress": lambda name: {"ipAddress": _public_ip(name)},
-    "gcp:compute/haVpnGateway:HaVpnGateway": lambda name: {
-        "vpnInterfaces": [{"id": i, "ipAddress": _public_ip(f"{name}/{i}")} for i in (0, 1)]
-    },
-    "random:index/randomPassword:RandomPassword": lambda name: {"result": _digest(name, 48)},
-}
 
 
 def _resource_id(type_: str, name: str) -> str:
@@ -237,7 +234,6 @@ class PlatformMocks(mocks.Mocks):
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict]:
         provider_inputs = self.inputs_by_urn.get(_provider_urn(args.provider or ""), {})
         state = {**args.inputs, **_computed(args.typ, args.name, args.inputs, provider_inputs)}
-        state.update(MESH_COMPUTED[args.typ](args.name) if args.typ in MESH_COMPUTED else {})
         return _resource_id(args.typ, args.name), state
 
     def call(self, args: mocks.MockCallArgs) -> dict:

@@ -61,16 +61,21 @@ def cloud_of(type_: str) -> str | None:
 SDK_MODULES = {"aws": "pulumi_aws", "azure-native": "pulumi_azure_native", "gcp": "pulumi_gcp"}
 
 
-def takes_region(type_: str) -> bool:
-    """Whether the provider's region applies to a resource of this type: only when its SDK resource
-    takes a `region` argument. (A GCP crypto key, say, lives where its key ring does, not in the
-    provider's default region.) The SDK modules are already loaded by the program."""
+def sdk_accepts(type_: str, argument: str) -> bool:
+    """Whether the installed SDK's resource for an engine type token takes `argument`."""
     package, module, name = type_.split(":")
     sdk = SDK_MODULES.get(package)
     if sdk is None:
         return False
     resource = getattr(importlib.import_module(f"{sdk}.{module.split('/')[0]}"), name, None)
-    return resource is not None and "region" in inspect.signature(resource._internal_init).parameters
+    return resource is not None and argument in inspect.signature(resource._internal_init).parameters
+
+
+def takes_region(type_: str) -> bool:
+    """Whether the provider's region applies to a resource of this type: only when its SDK resource
+    takes a `region` argument. (A GCP crypto key, say, lives where its key ring does, not in the
+    provider's default region.) The SDK modules are already loaded by the program."""
+    return sdk_accepts(type_, "region")
 
 
 def _own_region(inputs: dict[str, Any]) -> str | None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import json
 
 import pytest
 
-from offline.plan import SDK_MODULES
+from offline.plan import sdk_accepts
 from planning.regions import KNOWN_REGIONS, region_key
 from settings import load_settings
 from tests.planview import PlanView, plan_for_config, stack_platform_config
@@ -199,16 +197,6 @@ def test_every_resource_uses_an_explicit_provider(prod_plan):
         assert prod_plan.by_urn[r["provider"]]["type"].startswith("pulumi:providers:")
 
 
-def _accepts(type_: str, argument: str) -> bool:
-    """Whether the installed SDK's resource for an engine type token takes `argument`."""
-    package, module, name = type_.split(":")
-    sdk = SDK_MODULES.get(package)
-    if sdk is None:
-        return False
-    resource = getattr(importlib.import_module(f"{sdk}.{module.split('/')[0]}"), name)
-    return argument in inspect.signature(resource._internal_init).parameters
-
-
 GLOBAL_TYPES = {"aws:iam/role:Role"}
 """Taggable but located in no region, so in no residency zone."""
 
@@ -218,7 +206,7 @@ def test_every_taggable_resource_carries_the_common_tags(prod_plan):
     checked = 0
     for r in prod_plan.custom():
         argument = "labels" if r["cloud"] == "gcp" else "tags"
-        if not _accepts(r["type"], argument):
+        if not sdk_accepts(r["type"], argument):
             continue
         tags = r["inputs"].get(argument)
         assert tags, f"{r['urn']} takes {argument} but has none"

@@ -1,4 +1,4 @@
-"""The cross-cloud network (issue 3): `VpnMesh` (hubs, peering, HA VPN between the clouds' hubs)
+"""The cross-cloud network: `VpnMesh` (hubs, peering, HA VPN between the clouds' hubs)
 and `PeerIngress` (what other regions may reach). `build_network` wires both from the settings and
 the landing zones; one module per cloud, `mesh` for the cross-cloud wiring, `firewall` for ingress."""
 
@@ -35,10 +35,11 @@ def mesh_plan_for(settings):
 
 
 def build_network(
-    name: str, settings, landing_zones, clusters, providers, gcp_network, tags, parent: pulumi.Resource
+    name: str, settings, landing_zones, clusters, providers, gcp_network, tags_in, parent: pulumi.Resource
 ) -> tuple[VpnMesh, PeerIngress]:
     """The mesh and the ingress rules for a platform whose landing zones and clusters (keyed
-    `cloud:region`) already exist. Both are children of `parent`, siblings of the landing zones."""
+    `cloud:region`) already exist. Both are children of `parent`, siblings of the landing zones.
+    `tags_in(region)` gives the common tags of a resource located in that region."""
     clouds = settings.clouds
 
     def zones(cloud):
@@ -47,9 +48,6 @@ def build_network(
 
     aws_zones, azure_zones = zones("aws"), zones("azure")
 
-    def tags_in(region: str) -> dict[str, str]:
-        zone = settings.residency_zone(region)
-        return {**tags, "residency-zone": zone} if zone else dict(tags)
     hubs: dict[str, dict] = {}
     if clouds.aws:
         hubs["aws"] = dict(
