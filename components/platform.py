@@ -7,56 +7,24 @@ only wires plans to components, one table entry per cloud instead of one branch 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import pulumi
 
+from components.context import RegionContext, region_tags
 from components.kubernetes import CLUSTERS
 from components.landing_zone.aws import AwsLandingZone, AwsLandingZoneArgs
 from components.landing_zone.azure import AzureLandingZone, AzureLandingZoneArgs
 from components.landing_zone.gcp import GcpLandingZone, GcpLandingZoneArgs, GcpNetwork
 from components.mesh import build_network
-from components.naming import common_tags
 from components.providers import CloudProviders
-from planning.regions import Cloud, region_key
-from settings import RegionSpec, Settings
-
-
-@dataclass(frozen=True)
-class RegionContext:
-    """Everything a landing zone needs to know about its region, the same for every cloud."""
-
-    settings: Settings
-    stack: str
-    cloud: Cloud
-    region: RegionSpec
-    providers: CloudProviders
-    gcp_network: GcpNetwork | None
-
-    @property
-    def name(self) -> str:
-        return f"{self.cloud}-{self.region.name}"
-
-    @property
-    def common(self) -> dict:
-        settings, region = self.settings, self.region.name
-        return {
-            "region": region,
-            "cidr": settings.region_cidr(self.cloud, region),
-            "tags": region_tags(settings, self.stack, region),
-            "protect": settings.protect,
-            "is_hub": getattr(settings.clouds, self.cloud).hub == region,
-        }
-
-
-def region_tags(settings: Settings, stack: str, region: str) -> dict[str, str]:
-    """The common tags of a resource located in `region`, its residency zone included."""
-    return common_tags(settings.name, stack, settings.owner, settings.residency_zone(region))
+from planning.platform import PlatformPlan, plan_platform
+from planning.regions import Cloud
+from settings import Settings
 
 
 def _aws(ctx: RegionContext, opts: pulumi.ResourceOptions) -> AwsLandingZone:
     args = AwsLandingZoneArgs(
-        **ctx.common, provider=ctx.providers.aws[ctx.region.name], zones=ctx.region.zones
+        **ctx.landing_zone_args, provider=ctx.providers.aws[ctx.region.name], subnets=ctx.region.subnets
     )
     return AwsLandingZone(ctx.name, args, opts)
 
@@ -64,7 +32,7 @@ def _aws(ctx: RegionContext, opts: pulumi.ResourceOptions) -> AwsLandingZone:
 def _azure(ctx: RegionContext, opts: pulumi.ResourceOptions) -> AzureLandingZone:
     azure = ctx.settings.clouds.azure
     args = AzureLandingZoneArgs(
-        **ctx.common,
+        **ctx.landing_zone_args,
         provider=ctx.providers.azure,
         subscription_id=azure.subscription_id,
         tenant_id=azure.tenant_id,
@@ -74,7 +42,7 @@ def _azure(ctx: RegionContext, opts: pulumi.ResourceOptions) -> AzureLandingZone
 
 
 def _gcp(ctx: RegionContext, opts: pulumi.ResourceOptions) -> GcpLandingZone:
-    args = GcpLandingZoneArgs(**ctx.common, provider=ctx.providers.gcp, network=ctx.gcp_network)
+    args = GcpLandingZoneArgs(**ctx.landing_zone_args, provider=ctx.providers.gcp, network=ctx.gcp_network)
     return GcpLandingZone(ctx.name, args, opts)
 
 
@@ -93,22 +61,23 @@ class Platform(pulumi.ComponentResource):
         super().__init__("multicloud-inference:index:Platform", name, None, opts)
         stack = pulumi.get_stack()
         self.settings = settings
+        self.plan: PlatformPlan = plan_platform(settings)
         self.providers = CloudProviders.create(settings, parent=self)
         child = pulumi.ResourceOptions(parent=self)
         self.gcp_network = (
             GcpNetwork(f"{name}-gcp", self.providers.gcp, child) if settings.clouds.gcp else None
         )
         self.landing_zones, self.clusters = {}, {}
-        for cloud, region in settings.regions():
-            ctx = RegionContext(settings, stack, cloud, region, self.providers, self.gcp_network)
-            key = region_key(cloud, region.name)
-            self.landing_zones[key] = LANDING_ZONES[cloud](ctx, child)
-            self.clusters[key] = CLUSTERS[cloud](ctx, self.landing_zones[key], child)
+        for key, region in self.plan.regions.items():
+            ctx = RegionContext(settings, self.plan, region, stack, self.providers, self.gcp_network)
+            self.landing_zones[key] = LANDING_ZONES[region.cloud](ctx, child)
+            self.clusters[key] = CLUSTERS[region.cloud](ctx, self.landing_zones[key], child)
         # The cross-cloud network comes after the clusters (the AWS ingress rules sit on their
         # security groups); nothing outside the mesh waits for a VPN.
         self.mesh, self.peer_ingress = build_network(
             name,
             settings,
+            self.plan,
             self.landing_zones,
             self.clusters,
             self.providers,
@@ -119,7 +88,7 @@ class Platform(pulumi.ComponentResource):
         self.register_outputs({})
 
     def region_cidrs(self) -> dict[str, str]:
-        return {key: str(cidr) for key, cidr in self.settings.region_cidrs.items()}
+        return {key: str(region.cidr) for key, region in self.plan.regions.items()}
 
     def regions(self) -> dict[str, dict[str, pulumi.Output[str]]]:
         """Per `cloud:region`: where its models live and which cluster serves them."""

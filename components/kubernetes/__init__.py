@@ -7,29 +7,24 @@ and that region's landing zone, so the platform wires every cloud the same way.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import pulumi
 
+from components.context import RegionContext
 from components.kubernetes.aks import AksCluster, AksClusterArgs
 from components.kubernetes.eks import EksCluster, EksClusterArgs
 from components.kubernetes.gke import GkeCluster, GkeClusterArgs
-from planning.addressing import azure_subnets
-from planning.clusters import plan_cluster
 from planning.regions import Cloud
-
-if TYPE_CHECKING:
-    from components.platform import RegionContext
 
 
 def _common(ctx: RegionContext) -> dict:
-    settings, kubernetes = ctx.settings, ctx.settings.kubernetes
+    kubernetes = ctx.settings.kubernetes
     return {
         "region": ctx.region.name,
-        "plan": plan_cluster(ctx.cloud, settings.gpu_for(ctx.region), kubernetes.system_nodes),
+        "plan": ctx.region.cluster,
         "kubernetes_version": kubernetes.version,
         "api_allowed_cidrs": [str(c) for c in kubernetes.api_allowed_cidrs],
-        "tags": ctx.common["tags"],
+        "tags": ctx.tags,
     }
 
 
@@ -43,7 +38,7 @@ def _aks(ctx: RegionContext, landing_zone, opts: pulumi.ResourceOptions) -> AksC
         **_common(ctx),
         provider=ctx.providers.azure,
         landing_zone=landing_zone,
-        subnets=azure_subnets(ctx.common["cidr"]),
+        subnets=ctx.region.subnets,
         subscription_id=ctx.settings.clouds.azure.subscription_id,
     )
     return AksCluster(ctx.name, args, opts)
@@ -64,5 +59,5 @@ def _gke(ctx: RegionContext, landing_zone, opts: pulumi.ResourceOptions) -> GkeC
     return GkeCluster(ctx.name, args, opts)
 
 
-ClusterBuilder = Callable[["RegionContext", pulumi.ComponentResource, pulumi.ResourceOptions], pulumi.ComponentResource]
+ClusterBuilder = Callable[[RegionContext, pulumi.ComponentResource, pulumi.ResourceOptions], pulumi.ComponentResource]
 CLUSTERS: dict[Cloud, ClusterBuilder] = {"aws": _eks, "azure": _aks, "gcp": _gke}

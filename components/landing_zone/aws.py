@@ -10,13 +10,13 @@ import pulumi
 from pulumi_aws import ec2, kms, s3
 
 from components.landing_zone import LandingZoneArgs, protected
-from planning.addressing import aws_subnets
-from planning.regions import aws_availability_zones
+from planning.addressing import RegionSubnets
 
 
 @dataclass(frozen=True, kw_only=True)
 class AwsLandingZoneArgs(LandingZoneArgs):
-    zones: int = 2
+    subnets: RegionSubnets
+    """The region's planned subnets: a private and a public one per availability zone."""
 
 
 class AwsLandingZone(pulumi.ComponentResource):
@@ -30,7 +30,7 @@ class AwsLandingZone(pulumi.ComponentResource):
         super().__init__("multicloud-inference:index:AwsLandingZone", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         tags = args.tags
-        plan = aws_subnets(args.cidr, aws_availability_zones(args.region, args.zones))
+        plan = args.subnets
 
         self.vpc = ec2.Vpc(
             f"{name}-vpc",

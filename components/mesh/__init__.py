@@ -16,26 +16,13 @@ from components.mesh.firewall import (
     PeerIngressArgs,
 )
 from components.mesh.mesh import VpnMesh, VpnMeshArgs
-from planning.mesh import plan_mesh
 from planning.regions import region_key
 
-__all__ = ["PeerIngress", "VpnMesh", "build_network", "mesh_plan_for"]
-
-
-def mesh_plan_for(settings):
-    clouds = [cloud for cloud, _ in settings.clouds.configured()]
-    aws = settings.clouds.aws
-    return plan_mesh(
-        clouds,
-        aws_regions=[r.name for r in aws.regions] if aws else (),
-        aws_hub=aws.hub if aws else None,
-        asns=settings.network.asns,
-        tunnel_cidrs=settings.network.tunnel_cidrs,
-    )
+__all__ = ["PeerIngress", "VpnMesh", "build_network"]
 
 
 def build_network(
-    name: str, settings, landing_zones, clusters, providers, gcp_network, tags_in, parent: pulumi.Resource
+    name: str, settings, plan, landing_zones, clusters, providers, gcp_network, tags_in, parent: pulumi.Resource
 ) -> tuple[VpnMesh, PeerIngress]:
     """The mesh and the ingress rules for a platform whose landing zones and clusters (keyed
     `cloud:region`) already exist. Both are children of `parent`, siblings of the landing zones.
@@ -61,7 +48,7 @@ def build_network(
                 for region, lz in aws_zones.items()
             },
             providers=providers.aws,
-            region_cidrs={r: settings.region_cidr("aws", r) for r in aws_zones},
+            region_cidrs={r: plan.region(region_key("aws", r)).cidr for r in aws_zones},
             platform_cidr=settings.supernet,
             region_tags={r: tags_in(r) for r in aws_zones},
         )
@@ -86,10 +73,10 @@ def build_network(
             hub_region=clouds.gcp.hub, network_id=gcp_network.network.id, provider=providers.gcp, labels=tags_in(clouds.gcp.hub)
         )
     child = pulumi.ResourceOptions(parent=parent)
-    mesh = VpnMesh(f"{name}-mesh", VpnMeshArgs(plan=mesh_plan_for(settings), hubs=hubs), child)
+    mesh = VpnMesh(f"{name}-mesh", VpnMeshArgs(plan=plan.mesh, hubs=hubs), child)
 
     ingress = PeerIngressArgs(
-        region_cidrs=dict(settings.region_cidrs),
+        region_cidrs={key: region.cidr for key, region in plan.regions.items()},
         aws={
             r: AwsIngressTarget(clusters[region_key("aws", r)].node_security_group_id, providers.aws[r])
             for r in aws_zones

@@ -1,4 +1,4 @@
-"""The stack's settings: one pydantic model over the structured config `multicloud-inference:platform`.
+"""The platform settings model: name, clouds and regions, GPUs, Kubernetes, network.
 
 `load_settings` validates everything before a single resource is declared. Every problem is
 reported together, each naming its key path (`multicloud-inference:platform.clouds.aws.regions[1].cidr`)
@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from planning.addressing import (
     MAX_REGION_PREFIX,
@@ -25,44 +25,13 @@ from planning.addressing import (
 from planning.gpu import GPU_TYPES, placement_error
 from planning.mesh import PAIR_KEYS, mesh_config_problems
 from planning.regions import CLOUDS, KNOWN_REGIONS, Cloud, region_key
-
-PROJECT = "multicloud-inference"
-CONFIG_KEY = "platform"
-KEY_ROOT = f"{PROJECT}:{CONFIG_KEY}"
+from settings.base import KEY_ROOT, LABEL_PATTERN, NAME_PATTERN, ConfigError, StrictModel, describe, key_path
 
 IPv4Network = ipaddress.IPv4Network
 MESH_PAIR_KEYS = tuple(PAIR_KEYS)
-NAME_PATTERN = r"^[a-z][a-z0-9]{1,9}$"
-LABEL_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
-PATTERN_HINTS = {
-    # Short, lower-case alphanumeric: it prefixes names with tight limits (Azure storage accounts
-    # take 24 lower-case alphanumerics in all).
-    NAME_PATTERN: "2 to 10 lower-case letters and digits, starting with a letter",
-    # It becomes a GCP label value, the strictest of the three clouds' tag rules.
-    LABEL_PATTERN: "lower-case letters, digits, '_' and '-' (a GCP label value), at most 63",
-    r"^[0-9a-fA-F-]{36}$": "a GUID such as 00000000-0000-0000-0000-000000000000",
-    r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$": "a GCP project id: 6 to 30 lower-case letters, digits and '-'",
-    r"^1\.\d{2}$": "a Kubernetes minor version such as 1.33",
-    r"^[a-z][a-z0-9-]{0,30}$": "lower-case letters, digits and '-', starting with a letter",
-}
 
 
-class ConfigError(Exception):
-    """Invalid stack config; `problems` holds one line per bad key, each starting with its path."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__(
-            f"invalid stack config ({len(problems)} problem{'s' if len(problems) != 1 else ''}):\n"
-            + "\n".join(f"  - {p}" for p in problems)
-        )
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
-
-
-class GpuRequest(_Strict):
+class GpuRequest(StrictModel):
     type: Literal[GPU_TYPES]  # type: ignore[valid-type]
     gpus_per_node: int = Field(1, ge=1, le=8)
     min_nodes: int = Field(0, ge=0)
@@ -76,7 +45,7 @@ class GpuRequest(_Strict):
         return self
 
 
-class GpuOverride(_Strict):
+class GpuOverride(StrictModel):
     """Per-region changes to the stack-wide GPU request; unset keys keep the stack-wide value."""
 
     type: Literal[GPU_TYPES] | None = None  # type: ignore[valid-type]
@@ -86,7 +55,7 @@ class GpuOverride(_Strict):
     spot: bool | None = None
 
 
-class RegionSpec(_Strict):
+class RegionSpec(StrictModel):
     name: str
     cidr: IPv4Network | None = None
     zones: int = Field(2, ge=2, le=3, description="AWS availability zones for the region's subnets")
@@ -104,7 +73,7 @@ def _region_from_string(value: Any) -> Any:
     return {"name": value} if isinstance(value, str) else value
 
 
-class CloudSpec(_Strict):
+class CloudSpec(StrictModel):
     hub: str
     regions: list[RegionSpec] = Field(min_length=1)
 
@@ -127,7 +96,7 @@ class GcpSpec(CloudSpec):
     project: str = Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 
 
-class Clouds(_Strict):
+class Clouds(StrictModel):
     aws: AwsSpec | None = None
     azure: AzureSpec | None = None
     gcp: GcpSpec | None = None
@@ -139,7 +108,7 @@ class Clouds(_Strict):
                 yield cloud, spec
 
 
-class KubernetesSettings(_Strict):
+class KubernetesSettings(StrictModel):
     version: str = Field("1.33", pattern=r"^1\.\d{2}$")
     api_allowed_cidrs: list[IPv4Network] = Field(
         default_factory=list,
@@ -151,7 +120,7 @@ class KubernetesSettings(_Strict):
     )
 
 
-class NetworkSettings(_Strict):
+class NetworkSettings(StrictModel):
     asns: dict[Cloud, int] = Field(default_factory=dict, description="BGP ASN override per cloud hub")
     # --- VPN mesh (issue 3; planning/mesh.py holds the rules) ---
     tunnel_cidrs: dict[Literal[MESH_PAIR_KEYS], list[IPv4Network]] = Field(  # type: ignore[valid-type]
@@ -159,7 +128,7 @@ class NetworkSettings(_Strict):
     )
 
 
-class Settings(_Strict):
+class Settings(StrictModel):
     name: str = Field(pattern=NAME_PATTERN)
     owner: str = Field(pattern=LABEL_PATTERN)
     supernet: IPv4Network = IPv4Network("10.64.0.0/11")
@@ -200,7 +169,7 @@ def load_settings(raw: Any) -> Settings:
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as error:
-        raise ConfigError([_describe(e) for e in error.errors()]) from None
+        raise ConfigError([describe(e) for e in error.errors()]) from None
     problems = list(_semantic_problems(settings))
     if problems:
         raise ConfigError(problems)
@@ -212,29 +181,6 @@ def load_settings(raw: Any) -> Settings:
     except AddressPlanError as error:
         raise ConfigError([f"{KEY_ROOT}.clouds ({error.key}): {error}"]) from None
     return settings.model_copy(update={"region_cidrs": {region_key(*k): v for k, v in plan.items()}})
-
-
-def key_path(*parts: str | int) -> str:
-    path = KEY_ROOT
-    for part in parts:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return path
-
-
-def _describe(error: dict[str, Any]) -> str:
-    # Pydantic puts the union/tagged member in the location for some errors; keep only real keys.
-    loc = [p for p in error["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))]
-    message = error["msg"]
-    if error["type"] == "missing":
-        message = "is required"
-    elif error["type"] == "extra_forbidden":
-        message = "is not a known key (check its spelling)"
-    elif error["type"] == "string_pattern_mismatch":
-        pattern = error["ctx"]["pattern"]
-        message = f"{error['input']!r} is not {PATTERN_HINTS.get(pattern, f'matching {pattern}')}"
-    elif error["type"] == "literal_error":
-        message = f"{message}, got {error['input']!r}"
-    return f"{key_path(*loc)}: {message}"
 
 
 def _semantic_problems(settings: Settings) -> Iterator[str]:
