@@ -218,3 +218,10 @@ def waits_for(plan, urn):
                 seen.add(dependency)
                 frontier.append(dependency)
     return seen
+
+
+@pytest.mark.parametrize("region", PROD_REGIONS["azure"])
+def test_aks_kubernetes_objects_wait_for_the_deployers_cluster_admin_grant(prod_plan, region):
+    plugin = prod_plan.one("kubernetes:apps/v1:DaemonSet", f"azure-{region}-nvidia-device-plugin")
+    grant = prod_plan.one("azure-native:authorization:RoleAssignment", f"azure-{region}-deployer-admin")
+    assert prod_plan.depends_on(plugin["urn"], grant["urn"])

@@ -38,6 +38,8 @@ class AksCluster(pulumi.ComponentResource):
     gpu_pool: containerservice.AgentPool
     kubeconfig: pulumi.Output[str]
     kubernetes: pulumi.ProviderResource
+    kubernetes_ready: list[pulumi.Resource]
+    """What every Kubernetes object in this cluster waits for (the deployer's access)."""
 
     def __init__(self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("multicloud-inference:index:AksCluster", name, None, opts)
@@ -146,7 +148,8 @@ class AksCluster(pulumi.ComponentResource):
         deployer = authorization.get_client_config_output(
             opts=pulumi.InvokeOutputOptions(provider=args.provider, parent=self)
         )
-        grant("deployer-admin", AKS_RBAC_CLUSTER_ADMIN, self.cluster.id, deployer.object_id)
+        # Without it the first Kubernetes request of `pulumi up` is refused (403).
+        self.kubernetes_ready = [grant("deployer-admin", AKS_RBAC_CLUSTER_ADMIN, self.cluster.id, deployer.object_id)]
 
         inference = managedidentity.UserAssignedIdentity(
             f"{name}-inference", resource_group_name=rg, location=location, tags=tags, opts=child
@@ -174,7 +177,7 @@ class AksCluster(pulumi.ComponentResource):
             credentials.kubeconfigs.apply(lambda k: base64.b64decode(k[0].value).decode())
         )
         self.kubernetes = kubernetes_provider(name, self.kubeconfig, self)
-        nvidia_device_plugin(name, gpu, self.kubernetes, self)
+        nvidia_device_plugin(name, gpu, self)
         self.register_outputs({"cluster_name": self.cluster.name, "kubeconfig": self.kubeconfig})
 
     @staticmethod

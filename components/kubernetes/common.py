@@ -66,9 +66,14 @@ def kubernetes_provider(name: str, kubeconfig: pulumi.Input[str], parent: pulumi
     )
 
 
-def nvidia_device_plugin(
-    name: str, pool: NodePoolPlan, provider: k8s.Provider, parent: pulumi.Resource
-) -> DaemonSet:
+def kubernetes_options(cluster, parent: pulumi.Resource, **extra) -> pulumi.ResourceOptions:
+    """Options for any Kubernetes object in `cluster`: its provider, and everything that must exist
+    before the deployer's first request is authorized (`cluster.kubernetes_ready`)."""
+    depends_on = [*cluster.kubernetes_ready, *extra.pop("depends_on", [])]
+    return pulumi.ResourceOptions(parent=parent, provider=cluster.kubernetes, depends_on=depends_on, **extra)
+
+
+def nvidia_device_plugin(name: str, pool: NodePoolPlan, cluster: pulumi.ComponentResource) -> DaemonSet:
     """The NVIDIA device plugin on the GPU pool only: it advertises `nvidia.com/gpu` to the kubelet."""
     labels = {"app.kubernetes.io/name": "nvidia-device-plugin"}
     return DaemonSet(
@@ -113,5 +118,5 @@ def nvidia_device_plugin(
                 },
             },
         },
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider),
+        opts=kubernetes_options(cluster, cluster),
     )

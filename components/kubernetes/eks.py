@@ -58,6 +58,8 @@ class EksCluster(pulumi.ComponentResource):
     gpu_pool: eks.NodeGroup
     kubeconfig: pulumi.Output[str]
     kubernetes: pulumi.ProviderResource
+    kubernetes_ready: list[pulumi.Resource]
+    """What every Kubernetes object in this cluster waits for (the deployer's access)."""
 
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("multicloud-inference:index:EksCluster", name, None, opts)
@@ -131,8 +133,9 @@ class EksCluster(pulumi.ComponentResource):
             )
         )
         self.kubernetes = kubernetes_provider(name, self.kubeconfig, self)
+        self.kubernetes_ready = []
         # The AL2023 NVIDIA AMI has the driver and runtime but not the device plugin.
-        nvidia_device_plugin(name, args.plan.gpu, self.kubernetes, self)
+        nvidia_device_plugin(name, args.plan.gpu, self)
         self.register_outputs({"cluster_name": self.cluster.name, "kubeconfig": self.kubeconfig})
 
     def _role(self, name, service, policies, tags, opts) -> tuple[iam.Role, list[iam.RolePolicyAttachment]]:

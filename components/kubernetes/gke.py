@@ -37,6 +37,8 @@ class GkeCluster(pulumi.ComponentResource):
     gpu_pool: container.NodePool
     kubeconfig: pulumi.Output[str]
     kubernetes: pulumi.ProviderResource
+    kubernetes_ready: list[pulumi.Resource]
+    """What every Kubernetes object in this cluster waits for (the deployer's access)."""
 
     def __init__(self, name: str, args: GkeClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("multicloud-inference:index:GkeCluster", name, None, opts)
@@ -128,6 +130,7 @@ class GkeCluster(pulumi.ComponentResource):
             )
         )
         self.kubernetes = kubernetes_provider(name, self.kubeconfig, self)
+        self.kubernetes_ready = []
         # GKE runs the NVIDIA device plugin itself on nodes with accelerators.
         self.register_outputs({"cluster_name": self.cluster.name, "kubeconfig": self.kubeconfig, "system_pool": system.name})
 
