@@ -17,8 +17,12 @@ from components.landing_zone.azure import AzureLandingZone, AzureLandingZoneArgs
 from components.landing_zone.gcp import GcpLandingZone, GcpLandingZoneArgs, GcpNetwork
 from components.mesh import build_network
 from components.providers import CloudProviders
+from components.serving.image import InferenceImage, InferenceImageArgs
+from components.serving.registries import Registries
+from components.serving.triton import TritonArgs, TritonRegion
 from planning.platform import PlatformPlan, plan_platform
 from planning.regions import Cloud
+from planning.serving import HTTP_PORT
 from settings import Settings
 
 
@@ -67,11 +71,26 @@ class Platform(pulumi.ComponentResource):
         self.gcp_network = (
             GcpNetwork(f"{name}-gcp", self.providers.gcp, child) if settings.clouds.gcp else None
         )
-        self.landing_zones, self.clusters = {}, {}
-        for key, region in self.plan.regions.items():
-            ctx = RegionContext(settings, self.plan, region, stack, self.providers, self.gcp_network)
-            self.landing_zones[key] = LANDING_ZONES[region.cloud](ctx, child)
-            self.clusters[key] = CLUSTERS[region.cloud](ctx, self.landing_zones[key], child)
+        contexts = {
+            key: RegionContext(settings, self.plan, region, stack, self.providers, self.gcp_network)
+            for key, region in self.plan.regions.items()
+        }
+        self.landing_zones = {key: LANDING_ZONES[ctx.cloud](ctx, child) for key, ctx in contexts.items()}
+        # Registries before clusters: each cluster grants its nodes pull on its region's registry
+        # before any node exists.
+        self.registries = Registries(f"{name}-registries", {
+            "platform": settings.name, "stack": stack, "settings": settings, "plan": self.plan,
+            "landing_zones": self.landing_zones, "providers": self.providers,
+            "builder_ranges": self._builder_ranges(),
+        }, child)
+        self.clusters = {
+            key: CLUSTERS[ctx.cloud](ctx, self.landing_zones[key], self.registries.regions[key], child)
+            for key, ctx in contexts.items()
+        }
+        self.image = InferenceImage(f"{name}-image", InferenceImageArgs(
+            mode=settings.image.mode, registries=self.registries, digest=settings.image.digest, ref=settings.image.ref,
+        ), child)
+        self.serving = self._serve(name, child)
         # The cross-cloud network comes after the clusters (the AWS ingress rules sit on their
         # security groups); nothing outside the mesh waits for a VPN.
         self.mesh, self.peer_ingress = build_network(
@@ -87,13 +106,45 @@ class Platform(pulumi.ComponentResource):
         )
         self.register_outputs({})
 
+    def _builder_ranges(self) -> list[pulumi.Input[str]]:
+        """Where the image build pushes from: the deployer's egress (registry allow-lists)."""
+        if self.plan.deployer_region is None:
+            return [str(c) for c in self.settings.deployer.egress_cidrs]
+        return list(self.landing_zones[self.plan.deployer_region].egress_ips)
+
+    def _serve(self, name: str, child: pulumi.ResourceOptions) -> dict[str, TritonRegion]:
+        """Triton in every region, wave by wave: a wave's Deployments wait for the previous wave's gates."""
+        serving: dict[str, TritonRegion] = {}
+        previous: list[pulumi.Resource] = []
+        for wave in self.plan.waves:
+            for key in wave:
+                args = TritonArgs(
+                    region=self.plan.region(key),
+                    triton=self.plan.triton,
+                    image=self.image.refs[key],
+                    model_store_url=self.landing_zones[key].model_store_url,
+                    cluster=self.clusters[key],
+                    after=previous,
+                )
+                serving[key] = TritonRegion(f"{key.replace(':', '-')}-serving", args, child)
+            previous = [serving[key].gate for key in wave]
+        return serving
+
     def region_cidrs(self) -> dict[str, str]:
         return {key: str(region.cidr) for key, region in self.plan.regions.items()}
 
     def regions(self) -> dict[str, dict[str, pulumi.Output[str]]]:
-        """Per `cloud:region`: where its models live and which cluster serves them."""
+        """Per `cloud:region`: where its models live, which cluster serves them, at which address,
+        with which image, in which rollout wave."""
         return {
-            key: {"model_store_url": zone.model_store_url, "cluster": self.clusters[key].cluster.name}
+            key: {
+                "model_store_url": zone.model_store_url,
+                "cluster": self.clusters[key].cluster.name,
+                "service": pulumi.Output.concat(self.serving[key].address, f":{HTTP_PORT}"),
+                "image": self.image.refs[key],
+                "wave": self.plan.wave_of(key) + 1,
+                "deployer_path": " -> ".join(self.plan.access[key].route),
+            }
             for key, zone in self.landing_zones.items()
         }
 

@@ -56,6 +56,7 @@ class Settings:
     precision: str
     opt_batch_size: int | None
     extra_triton_args: list[str]
+    serve_sample: bool = True
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> Settings:
@@ -75,7 +76,17 @@ class Settings:
             precision=precision,
             opt_batch_size=int(opt) if opt else None,
             extra_triton_args=shlex.split(env.get("TRITON_EXTRA_ARGS", "")),
+            serve_sample=_flag(env, "SERVE_SAMPLE_MODEL", True),
         )
+
+
+def _flag(env: dict[str, str], name: str, default: bool) -> bool:
+    value = env.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value not in ("true", "false"):
+        raise EntrypointError(f"{name}={env[name]!r} must be true or false")
+    return value == "true"
 
 
 # --- model store -------------------------------------------------------------
@@ -377,13 +388,27 @@ def ensure_engine(onnx_path: Path, spec: ModelSpec, settings: Settings, trtexec:
 
 # --- assembling and serving ---------------------------------------------------------
 
-def model_dirs(store: Path, url: str) -> list[Path]:
-    where = url or str(store)
-    dirs = sorted(p for p in store.iterdir() if p.is_dir() and not p.name.startswith(".")) if store.is_dir() else []
+def model_dirs(store: Path) -> list[Path]:
+    return sorted(p for p in store.iterdir() if p.is_dir() and not p.name.startswith(".")) if store.is_dir() else []
+
+
+def served_model_dirs(store: Path, settings: Settings) -> list[Path]:
+    """The store's models, plus the bundled sample unless disabled: every region can then answer
+    a request (the rollout's smoke test sends one) even before its store has been filled. A store
+    model of the same name replaces the sample."""
+    dirs = model_dirs(store)
+    if settings.serve_sample and store != settings.sample_store:
+        names = {d.name for d in dirs}
+        for sample in model_dirs(settings.sample_store):
+            if sample.name in names:
+                log(f"the store's model {sample.name!r} replaces the bundled sample of that name")
+            else:
+                dirs.append(sample)
     if not dirs:
         raise EntrypointError(
-            f"no model found in {where}: expected <model>/config.pbtxt and <model>/<version>/model.onnx; "
-            "upload a model there (see README: adding a model)"
+            f"no model found in {settings.store_url or store}: expected <model>/config.pbtxt and "
+            "<model>/<version>/model.onnx; upload a model there (see README: adding a model), or leave "
+            "SERVE_SAMPLE_MODEL unset to serve the bundled sample meanwhile"
         )
     return dirs
 
@@ -413,7 +438,7 @@ def prepare_repository(settings: Settings) -> Path:
     trtexec = require_tool("trtexec", "the image copies it from the matching TensorRT release; check PATH")
     trt = tensorrt_version(trtexec)
     store = fetch_store(settings)
-    models = [(read_model_spec(d), version_onnx_files(d), d) for d in model_dirs(store, settings.store_url)]
+    models = [(read_model_spec(d), version_onnx_files(d), d) for d in served_model_dirs(store, settings)]
 
     repo = settings.repository_dir
     clear_directory(repo)

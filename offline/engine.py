@@ -39,6 +39,7 @@ class Registration:
     dependencies: list[str]
     property_dependencies: dict[str, list[str]]
     protect: bool
+    custom_timeouts: dict[str, str] | None = None
 
 
 @dataclass
@@ -109,14 +110,40 @@ class RecordingMonitor(mocks.MockMonitor):
                         prop: sorted(deps.urns) for prop, deps in sorted(request.propertyDependencies.items())
                     },
                     protect=bool(request.protect),
+                    custom_timeouts=_timeouts(request),
                 )
             )
         return response
 
 
+def _timeouts(request) -> dict[str, str] | None:
+    timeouts = {op: getattr(request.customTimeouts, op) for op in ("create", "update", "delete")}
+    return {op: value for op, value in timeouts.items() if value} or None
+
+
 def _digest(text: str, length: int = 8) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
+
+AKS_USER_KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters:
+- name: aks
+  cluster:
+    server: https://aks-dns.hcp.westeurope.azmk8s.io:443
+    certificate-authority-data: LS0tLS1CRUdJTi1DRVJUSUZJQ0FURS0tLS0t
+users:
+- name: clusterUser_aks
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: kubelogin
+      args: [get-token, --login, devicecode, --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630]
+contexts:
+- name: aks
+  context: {cluster: aks, user: clusterUser_aks}
+current-context: aks
+"""
 
 # The input naming an azure-native resource itself, where it is not `<typeName>Name` (the other
 # `...Name` inputs name its parents: a container's `accountName` is its storage account).
@@ -139,7 +166,6 @@ def _computed(type_: str, name: str, inputs: dict[str, Any], provider_inputs: di
         extra = {
             "aws:s3/bucket:Bucket": {"bucket": physical, "arn": f"arn:aws:s3:::{physical}"},
             "aws:kms/key:Key": {"keyId": _digest(name, 32)},
-            "aws:ec2/eip:Eip": {"allocationId": f"eipalloc-{_digest(name, 17)}"},
             # The mesh wires these from one cloud into another.
             "aws:ec2transitgateway/transitGateway:TransitGateway": {
                 "associationDefaultRouteTableId": f"tgw-rtb-{_digest(name, 17)}",
@@ -152,6 +178,11 @@ def _computed(type_: str, name: str, inputs: dict[str, Any], provider_inputs: di
             },
             # What the kubeconfig and the IAM wiring read.
             "aws:iam/role:Role": {"name": physical},
+            "aws:ecr/repository:Repository": {
+                "registryId": ACCOUNT_ID,
+                "repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{region}.amazonaws.com/{physical}",
+            },
+            "aws:ec2/eip:Eip": {"allocationId": f"eipalloc-{_digest(name, 17)}", "publicIp": _public_ip(name)},
             "aws:eks/cluster:Cluster": {
                 "name": physical,
                 "vpcConfig": {**inputs.get("vpcConfig", {}), "clusterSecurityGroupId": f"sg-{_digest(name, 17)}"},
@@ -177,8 +208,10 @@ def _computed(type_: str, name: str, inputs: dict[str, Any], provider_inputs: di
                 "keyUriWithVersion": f"https://{inputs.get('vaultName')}.vault.azure.net/keys/{azure_name}/{_digest(name, 32)}"
             },
             "azure-native:containerservice:ManagedCluster": {
-                "oidcIssuerProfile": {"enabled": True, "issuerUrl": f"https://oidc.prod-aks.azure.com/{_digest(name, 36)}/"}
+                "oidcIssuerProfile": {"enabled": True, "issuerUrl": f"https://oidc.prod-aks.azure.com/{_digest(name, 36)}/"},
+                "fqdn": f"{name}-{_digest(name, 8)}.hcp.{inputs.get('location')}.azmk8s.io",
             },
+            "azure-native:containerregistry:Registry": {"loginServer": f"{azure_name}.azurecr.io"},
         }.get(type_, {})
         identity = inputs.get("identity")
         if isinstance(identity, dict) and isinstance(identity.get("userAssignedIdentities"), list):
@@ -188,17 +221,27 @@ def _computed(type_: str, name: str, inputs: dict[str, Any], provider_inputs: di
     if type_.startswith("gcp:"):
         extra = {
             "gcp:container/cluster:Cluster": {
-                "endpoint": f"10.{int(_digest(name, 2), 16) % 256}.0.2",
+                "endpoint": _public_ip(name),
+                # Private Service Connect: the private endpoint is an address in the node subnet.
+                "privateClusterConfig": {**inputs.get("privateClusterConfig", {}),
+                                         "privateEndpoint": f"10.{int(_digest(name, 2), 16) % 256}.0.2"},
                 "masterAuth": {"clusterCaCertificate": "LS0tLS1CRUdJTi1DRVJUSUZJQ0FURS0tLS0t"},
             },
             "gcp:compute/haVpnGateway:HaVpnGateway": {
                 "vpnInterfaces": [{"id": i, "ipAddress": _public_ip(f"{name}/{i}")} for i in (0, 1)]
             },
+            "gcp:projects/serviceIdentity:ServiceIdentity": {
+                "email": f"service-100000000001@gcp-sa-{inputs.get('service', '').split('.')[0]}.iam.gserviceaccount.com"
+            },
+            "gcp:compute/address:Address": {"address": _public_ip(name)},
             "gcp:serviceaccount/account:Account": {
                 "email": f"{inputs.get('accountId')}@{provider_inputs.get('project', 'project')}.iam.gserviceaccount.com"
             },
         }.get(type_, {})
         return {"name": physical, "selfLink": f"https://www.googleapis.com/compute/v1/{physical}", **extra}
+    if type_ == "docker-build:index:Image":
+        digest = "sha256:" + hashlib.sha256(name.encode()).hexdigest()
+        return {"digest": digest, "ref": f"{(inputs.get('tags') or ['image'])[0]}@{digest}"}
     if type_ == "random:index/randomPassword:RandomPassword":
         return {"result": _digest(name, 48)}
     return {}
@@ -221,9 +264,26 @@ INVOKES: dict[str, dict[str, Any]] = {
         "subscriptionId": "00000000-0000-0000-0000-000000000000",
         "tenantId": "00000000-0000-0000-0000-000000000000",
     },
+    # What AKS really returns for an Entra ID cluster: a kubelogin exec user with `devicecode`
+    # (pulumi-azure-native#2399). The program must keep only the server and its CA.
     "azure-native:containerservice:listManagedClusterUserCredentials": {
-        "kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(b"apiVersion: v1\nkind: Config\n").decode()}],
+        "kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(AKS_USER_KUBECONFIG.encode()).decode()}],
     },
+    "aws:index/getCallerIdentity:getCallerIdentity": {
+        "accountId": ACCOUNT_ID,
+        "arn": f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/deployer/session",
+        "userId": "AROAEXAMPLE:session",
+    },
+    "aws:iam/getSessionContext:getSessionContext": {
+        "arn": f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/deployer/session",
+        "issuerArn": f"arn:aws:iam::{ACCOUNT_ID}:role/deployer",
+        "issuerName": "deployer",
+    },
+    "aws:ecr/getAuthorizationToken:getAuthorizationToken": {
+        "userName": "AWS", "password": "ecr-token", "authorizationToken": "QVdTOmVjci10b2tlbg==",
+        "proxyEndpoint": f"https://{ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com",
+    },
+    "gcp:organizations/getClientConfig:getClientConfig": {"accessToken": "ya29.offline", "project": "project"},
 }
 
 

@@ -110,6 +110,7 @@ def plan_from_recording(project: str, stack: str, recording: Recording) -> dict[
                 "dependencies": sorted(dependencies),
                 "property_dependencies": r.property_dependencies,
                 "protect": r.protect,
+                "custom_timeouts": r.custom_timeouts,
             }
         )
     return {

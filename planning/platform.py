@@ -15,8 +15,11 @@ from typing import TYPE_CHECKING
 
 from planning.addressing import RegionSubnets, aws_subnets, azure_subnets, gcp_subnets
 from planning.clusters import ClusterPlan, plan_cluster
+from planning.deployer import ClusterAccess, plan_access
 from planning.mesh import MeshPlan, plan_mesh
 from planning.regions import Cloud, aws_availability_zones, region_key
+from planning.rollout import plan_waves, wave_of
+from planning.serving import TritonPlan, plan_triton
 
 if TYPE_CHECKING:
     from settings import RegionSpec, Settings
@@ -48,6 +51,16 @@ class PlatformPlan:
     regions: Mapping[str, RegionPlan]
     """Keyed `cloud:region`, in config order (cloud by cloud, each cloud's regions as listed)."""
     mesh: MeshPlan
+    access: Mapping[str, ClusterAccess]
+    """Per region: how `pulumi up` reaches its cluster's API, and what the cluster allows for it."""
+    deployer_region: str | None
+    """The region whose network the deploy runner sits in; None when it sits outside."""
+    waves: tuple[tuple[str, ...], ...]
+    """Rollout waves of region keys: a wave's Deployments wait for the previous wave's gates."""
+    triton: TritonPlan
+
+    def wave_of(self, key: str) -> int:
+        return wave_of(self.waves, key)
 
     def region(self, key: str) -> RegionPlan:
         return self.regions[key]
@@ -62,8 +75,8 @@ def _subnets(cloud: Cloud, spec: RegionSpec, cidr: IPv4Network) -> RegionSubnets
     return {"azure": azure_subnets, "gcp": gcp_subnets}[cloud](cidr)
 
 
-def plan_platform(settings: Settings) -> PlatformPlan:
-    """The whole plan of a stack whose settings `load_settings` has validated."""
+def plan_regions(settings: Settings) -> dict[str, RegionPlan]:
+    """Every configured region's plan, keyed `cloud:region`, in config order."""
     regions: dict[str, RegionPlan] = {}
     for cloud, spec in settings.regions():
         cidr = settings.region_cidr(cloud, spec.name)
@@ -77,6 +90,12 @@ def plan_platform(settings: Settings) -> PlatformPlan:
             cluster=plan_cluster(cloud, settings.gpu_for(spec), settings.kubernetes.system_nodes),
         )
         regions[region.key] = region
+    return regions
+
+
+def plan_platform(settings: Settings) -> PlatformPlan:
+    """The whole plan of a stack whose settings `load_settings` has validated."""
+    regions = plan_regions(settings)
     aws = settings.clouds.aws
     mesh = plan_mesh(
         [cloud for cloud, _ in settings.clouds.configured()],
@@ -85,4 +104,19 @@ def plan_platform(settings: Settings) -> PlatformPlan:
         asns=settings.network.asns,
         tunnel_cidrs=settings.network.tunnel_cidrs,
     )
-    return PlatformPlan(regions=MappingProxyType(regions), mesh=mesh)
+    hubs = {cloud: spec.hub for cloud, spec in settings.clouds.configured()}
+    access, problems = plan_access(
+        list(regions.values()), hubs, settings.kubernetes.api_allowed_cidrs, settings.deployer.request()
+    )
+    if problems:
+        raise ValueError("; ".join(p.message for p in problems))  # load_settings reports them first
+    serving = settings.serving
+    return PlatformPlan(
+        regions=MappingProxyType(regions),
+        mesh=mesh,
+        access=MappingProxyType(access),
+        deployer_region=settings.deployer.network,
+        waves=plan_waves(list(regions), settings.rollout.waves),
+        triton=plan_triton(serving.replicas, serving.gpus_per_pod, serving.cpu, serving.memory,
+                           serving.engine_cache_size, serving.ready_timeout_minutes),
+    )

@@ -25,7 +25,9 @@ from planning.addressing import (
 from planning.gpu import GPU_TYPES, placement_error
 from planning.mesh import PAIR_KEYS, mesh_config_problems
 from planning.regions import CLOUDS, KNOWN_REGIONS, Cloud, region_key
+from settings import serving as serving_settings
 from settings.base import KEY_ROOT, LABEL_PATTERN, NAME_PATTERN, ConfigError, StrictModel, describe, key_path
+from settings.serving import DeployerSettings, ImageSettings, RolloutSettings, ServingSettings
 
 IPv4Network = ipaddress.IPv4Network
 MESH_PAIR_KEYS = tuple(PAIR_KEYS)
@@ -141,6 +143,10 @@ class Settings(StrictModel):
     gpu: GpuRequest
     kubernetes: KubernetesSettings = KubernetesSettings()
     network: NetworkSettings = NetworkSettings()
+    image: ImageSettings = ImageSettings()
+    serving: ServingSettings = ServingSettings()
+    rollout: RolloutSettings = RolloutSettings()
+    deployer: DeployerSettings = DeployerSettings()
 
     # Filled by load_settings once the semantic checks pass.
     region_cidrs: dict[str, IPv4Network] = Field(default_factory=dict, exclude=True)
@@ -180,7 +186,12 @@ def load_settings(raw: Any) -> Settings:
         plan = plan_region_cidrs(settings.supernet, requests, settings.region_prefix_length)
     except AddressPlanError as error:
         raise ConfigError([f"{KEY_ROOT}.clouds ({error.key}): {error}"]) from None
-    return settings.model_copy(update={"region_cidrs": {region_key(*k): v for k, v in plan.items()}})
+    settings = settings.model_copy(update={"region_cidrs": {region_key(*k): v for k, v in plan.items()}})
+    # Checks that need the address plan and the regions' plans.
+    problems = list(serving_settings.problems(settings))
+    if problems:
+        raise ConfigError(problems)
+    return settings
 
 
 def _semantic_problems(settings: Settings) -> Iterator[str]:

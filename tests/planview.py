@@ -64,6 +64,23 @@ def stack_platform_config(stack: str) -> dict[str, Any]:
     return copy.deepcopy(document["config"]["multicloud-inference:platform"])
 
 
+def keep_serving_valid(platform: dict[str, Any]) -> dict[str, Any]:
+    """After a test removed clouds or regions: waves name only what is left, and the deployer sits
+    in a hub that still exists."""
+    keys = {
+        f"{cloud}:{r if isinstance(r, str) else r['name']}"
+        for cloud, spec in platform["clouds"].items()
+        for r in spec["regions"]
+    }
+    waves = [[k for k in wave if k in keys or k == "rest"] for wave in platform.get("rollout", {}).get("waves", [])]
+    platform.setdefault("rollout", {})["waves"] = [w for w in waves if w] or [["rest"]]
+    deployer = platform.get("deployer", {})
+    if deployer.get("network") and deployer["network"] not in keys:
+        cloud, spec = next(iter(platform["clouds"].items()))
+        deployer["network"] = f"{cloud}:{spec['hub']}"
+    return platform
+
+
 def plan_for_config(platform: dict[str, Any], stack: str = "test") -> PlanView:
     """Evaluate the program with `platform` as its config, as `preview --config-file` would."""
     document = {

@@ -51,15 +51,16 @@ def key_region(plan: PlanView, key: dict) -> str:
 
 
 def home_region(plan: PlanView, resource: dict) -> str | None:
-    """The region of the per-region component (landing zone, cluster) holding `resource`, else
-    the resource's own region. Per-region components are named `<cloud>-<region>`."""
-    parent = resource["parent"]
-    while parent in plan.by_urn:
-        component = plan.by_urn[parent]
-        cloud, _, region = component["name"].partition("-")
-        if not component["custom"] and region in KNOWN_REGIONS.get(cloud, ()):
-            return region
-        parent = component["parent"]
+    """The region whose name (`<cloud>-<region>`) the resource, or a component holding it, carries
+    (landing zones, clusters, serving, a region's registry), else the resource's own region."""
+    node: dict | None = resource
+    while node is not None:
+        for cloud, regions in KNOWN_REGIONS.items():
+            for region in regions:
+                name = node["name"]
+                if f"{cloud}-{region}" in name and not name.split(f"{cloud}-{region}", 1)[1][:1].isalnum():
+                    return region
+        node = plan.by_urn.get(node["parent"])
     return resource["region"]
 
 
@@ -231,7 +232,8 @@ def test_appending_a_region_leaves_every_existing_resource_unchanged(prod_plan):
     (ingress,) = grown.of_type("multicloud-inference:index:PeerIngress")
     admits_new_regions = {r["urn"] for r in grown.children(ingress["urn"])}
     changed = [urn for urn, r in before.items() if r["inputs"] != after[urn]["inputs"] and urn not in admits_new_regions]
-    assert changed == []
+    # The one build gains the new regions' registries as push targets; nothing deployed changes.
+    assert [urn.rsplit("::", 1)[1] for urn in changed] == ["lepton-image-build"]
     # A new AWS spoke also adds its hub-side peering acceptance and return route, in the hub region.
     mesh = {r["urn"] for r in grown.children(next(r["urn"] for r in grown.of_type("multicloud-inference:index:VpnMesh")))}
     new_regions = {

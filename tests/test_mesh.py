@@ -7,7 +7,7 @@ import pytest
 
 from planning.mesh import PAIR_TUNNELS, plan_mesh
 from settings import ConfigError, load_settings
-from tests.planview import PlanView, plan_for_config, stack_platform_config
+from tests.planview import PlanView, keep_serving_valid, plan_for_config, stack_platform_config
 
 MESH = "multicloud-inference:index:VpnMesh"
 LINK = "multicloud-inference:index:VpnLink"
@@ -82,7 +82,7 @@ def config_with(regions_per_cloud: int | None = None, clouds: tuple[str, ...] = 
             spec["regions"] = spec["regions"] + extra[cloud]
     kept = {r if isinstance(r, str) else r["name"] for spec in config["clouds"].values() for r in spec["regions"]}
     config["residency_zones"] = {z: [r for r in m if r in kept] for z, m in config["residency_zones"].items()}
-    return config
+    return keep_serving_valid(config)
 
 
 @pytest.fixture(scope="module")

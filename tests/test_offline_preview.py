@@ -19,7 +19,7 @@ from tests.planview import stack_platform_config
 
 RESOURCE_FIELDS = {
     "urn", "type", "name", "custom", "parent", "provider", "cloud", "region", "inputs",
-    "dependencies", "property_dependencies", "protect",
+    "dependencies", "property_dependencies", "protect", "custom_timeouts",
 }
 
 

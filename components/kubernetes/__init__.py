@@ -14,40 +14,43 @@ from components.context import RegionContext
 from components.kubernetes.aks import AksCluster, AksClusterArgs
 from components.kubernetes.eks import EksCluster, EksClusterArgs
 from components.kubernetes.gke import GkeCluster, GkeClusterArgs
+from components.serving.registries import RegionRegistry
 from planning.regions import Cloud
 
 
-def _common(ctx: RegionContext) -> dict:
-    kubernetes = ctx.settings.kubernetes
+def _common(ctx: RegionContext, registry: RegionRegistry) -> dict:
     return {
         "region": ctx.region.name,
         "plan": ctx.region.cluster,
-        "kubernetes_version": kubernetes.version,
-        "api_allowed_cidrs": [str(c) for c in kubernetes.api_allowed_cidrs],
+        "kubernetes_version": ctx.settings.kubernetes.version,
+        "access": ctx.plan.access[ctx.region.key],
         "tags": ctx.tags,
+        "registry": registry,
+        "deployer": ctx.settings.deployer,
     }
 
 
-def _eks(ctx: RegionContext, landing_zone, opts: pulumi.ResourceOptions) -> EksCluster:
-    args = EksClusterArgs(**_common(ctx), provider=ctx.providers.aws[ctx.region.name], landing_zone=landing_zone)
+def _eks(ctx: RegionContext, landing_zone, registry, opts: pulumi.ResourceOptions) -> EksCluster:
+    args = EksClusterArgs(**_common(ctx, registry), provider=ctx.providers.aws[ctx.region.name], landing_zone=landing_zone)
     return EksCluster(ctx.name, args, opts)
 
 
-def _aks(ctx: RegionContext, landing_zone, opts: pulumi.ResourceOptions) -> AksCluster:
+def _aks(ctx: RegionContext, landing_zone, registry, opts: pulumi.ResourceOptions) -> AksCluster:
     args = AksClusterArgs(
-        **_common(ctx),
+        **_common(ctx, registry),
         provider=ctx.providers.azure,
         landing_zone=landing_zone,
         subnets=ctx.region.subnets,
         subscription_id=ctx.settings.clouds.azure.subscription_id,
+        tenant_id=ctx.settings.clouds.azure.tenant_id,
     )
     return AksCluster(ctx.name, args, opts)
 
 
-def _gke(ctx: RegionContext, landing_zone, opts: pulumi.ResourceOptions) -> GkeCluster:
+def _gke(ctx: RegionContext, landing_zone, registry, opts: pulumi.ResourceOptions) -> GkeCluster:
     settings = ctx.settings
     args = GkeClusterArgs(
-        **_common(ctx),
+        **_common(ctx, registry),
         provider=ctx.providers.gcp,
         landing_zone=landing_zone,
         network=ctx.gcp_network,
@@ -59,5 +62,7 @@ def _gke(ctx: RegionContext, landing_zone, opts: pulumi.ResourceOptions) -> GkeC
     return GkeCluster(ctx.name, args, opts)
 
 
-ClusterBuilder = Callable[[RegionContext, pulumi.ComponentResource, pulumi.ResourceOptions], pulumi.ComponentResource]
+ClusterBuilder = Callable[
+    [RegionContext, pulumi.ComponentResource, RegionRegistry, pulumi.ResourceOptions], pulumi.ComponentResource
+]
 CLUSTERS: dict[Cloud, ClusterBuilder] = {"aws": _eks, "azure": _aks, "gcp": _gke}

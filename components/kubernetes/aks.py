@@ -10,9 +10,10 @@ import base64
 from dataclasses import dataclass
 
 import pulumi
+import yaml
 from pulumi_azure_native import authorization, containerservice, managedidentity, network
 
-from components.kubernetes.common import ClusterArgs, kubernetes_provider, nvidia_device_plugin
+from components.kubernetes.common import ClusterArgs, exec_kubeconfig, kubernetes_provider, nvidia_device_plugin
 from components.landing_zone.azure import AzureLandingZone
 from planning.addressing import RegionSubnets
 from planning.clusters import NodePoolPlan, dns_service_ip, inference_subject
@@ -23,6 +24,28 @@ KEY_VAULT_CONTRIBUTOR = "f25e0fa2-a7c8-4377-a976-54943a77a395"
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 STORAGE_BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
 AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693265a4f9e"
+MANAGED_IDENTITY_OPERATOR = "f1a07417-d97a-45cb-824c-7a7467783830"
+ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+AKS_AAD_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
+"""The Entra application every AKS cluster's API accepts tokens for (the same in every tenant)."""
+
+
+def kubelogin_kubeconfig(returned: str, login: str, tenant_id: str) -> str:
+    """An exec kubeconfig for kubelogin from the cluster's user credentials. Those carry
+    `--login devicecode` (pulumi-azure-native#2399), which waits for a person at a browser: never
+    usable by `pulumi up`. Only the server and its CA are kept; the login is `azurecli` (your az
+    session) or `workloadidentity` (a federated token, in CI)."""
+    document = yaml.safe_load(returned)
+    cluster = document["clusters"][0]["cluster"]
+    name = document["clusters"][0]["name"]
+    return exec_kubeconfig(
+        name,
+        cluster["server"],
+        cluster["certificate-authority-data"],
+        "kubelogin",
+        ["get-token", "--login", login, "--server-id", AKS_AAD_SERVER_ID, "--environment", "AzurePublicCloud",
+         "--tenant-id", tenant_id],
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,6 +54,7 @@ class AksClusterArgs(ClusterArgs):
     subnets: RegionSubnets
     """The landing zone's address plan: pod and service CIDRs, and room for the API server subnet."""
     subscription_id: str
+    tenant_id: str
 
 
 class AksCluster(pulumi.ComponentResource):
@@ -47,12 +71,12 @@ class AksCluster(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         rg, location, tags = lz.resource_group.name, args.region, args.tags
 
-        def grant(suffix: str, role: str, scope, principal_id) -> authorization.RoleAssignment:
+        def grant(suffix: str, role: str, scope, principal_id, principal_type="ServicePrincipal") -> authorization.RoleAssignment:
             return authorization.RoleAssignment(
                 f"{name}-{suffix}",
                 scope=scope,
                 principal_id=principal_id,
-                principal_type="ServicePrincipal",
+                principal_type=principal_type,
                 role_definition_id=pulumi.Output.concat(
                     "/subscriptions/", args.subscription_id, "/providers/Microsoft.Authorization/roleDefinitions/", role
                 ),
@@ -74,13 +98,22 @@ class AksCluster(pulumi.ComponentResource):
             # Azure serialises subnet changes per VNet; wait for the landing zone's own subnets.
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(lz.subnets.values()))),
         )
+        # The nodes' (kubelet) identity exists before the cluster, so its registry pull grant is in
+        # place before any node pulls the platform's image.
+        kubelet = managedidentity.UserAssignedIdentity(
+            f"{name}-kubelet", resource_group_name=rg, location=location, tags=tags, opts=child
+        )
         prerequisites = [
             grant("kms-crypto", KEY_VAULT_CRYPTO_USER, lz.vault.id, identity.principal_id),
             # Private vault mode: AKS creates the private endpoint to the vault itself.
             grant("kms-vault", KEY_VAULT_CONTRIBUTOR, lz.vault.id, identity.principal_id),
             grant("network", NETWORK_CONTRIBUTOR, lz.vnet.id, identity.principal_id),
+            # The control plane assigns the kubelet identity to the node scale sets.
+            grant("kubelet-operator", MANAGED_IDENTITY_OPERATOR, kubelet.id, identity.principal_id),
+            grant("kubelet-pull", ACR_PULL, args.registry.pull_scope, kubelet.principal_id),
         ]
-        public = bool(args.api_allowed_cidrs)
+        access = args.access
+        public = access.endpoint == "public"
         self.cluster = containerservice.ManagedCluster(
             name,
             resource_group_name=rg,
@@ -89,6 +122,11 @@ class AksCluster(pulumi.ComponentResource):
             kubernetes_version=args.kubernetes_version,
             sku={"name": "Base", "tier": "Standard"},
             identity={"type": "UserAssigned", "user_assigned_identities": [identity.id]},
+            identity_profile={
+                "kubeletidentity": {
+                    "resource_id": kubelet.id, "client_id": kubelet.client_id, "object_id": kubelet.principal_id
+                }
+            },
             aad_profile={"managed": True, "enable_azure_rbac": True},
             disable_local_accounts=True,
             auto_upgrade_profile={"upgrade_channel": "patch", "node_os_upgrade_channel": "NodeImage"},
@@ -109,7 +147,9 @@ class AksCluster(pulumi.ComponentResource):
                 "enable_vnet_integration": True,
                 "subnet_id": api_subnet.id,
                 "enable_private_cluster": not public,
-                **({"authorized_ip_ranges": args.api_allowed_cidrs} if public else {}),
+                # A deployer outside this VNet resolves the private API through a public name.
+                "enable_private_cluster_public_fqdn": access.public_fqdn,
+                **({"authorized_ip_ranges": [str(c) for c in access.public_cidrs]} if public else {}),
             },
             oidc_issuer_profile={"enabled": True},
             security_profile={
@@ -145,11 +185,14 @@ class AksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(ignore_changes=["count"])),
         )
 
-        deployer = authorization.get_client_config_output(
+        deployer = args.deployer
+        principal = deployer.azure_principal_id or authorization.get_client_config_output(
             opts=pulumi.InvokeOutputOptions(provider=args.provider, parent=self)
-        )
+        ).object_id
         # Without it the first Kubernetes request of `pulumi up` is refused (403).
-        self.kubernetes_ready = [grant("deployer-admin", AKS_RBAC_CLUSTER_ADMIN, self.cluster.id, deployer.object_id)]
+        self.kubernetes_ready = [
+            grant("deployer-admin", AKS_RBAC_CLUSTER_ADMIN, self.cluster.id, principal, deployer.azure_principal_type)
+        ]
 
         inference = managedidentity.UserAssignedIdentity(
             f"{name}-inference", resource_group_name=rg, location=location, tags=tags, opts=child
@@ -165,16 +208,20 @@ class AksCluster(pulumi.ComponentResource):
             opts=child,
         )
         grant("inference-models", STORAGE_BLOB_DATA_READER, lz.container.id, inference.principal_id)
+        self.inference_identity = inference
 
-        # With local accounts off, the user kubeconfig authenticates through kubelogin (Entra ID).
+        # With local accounts off, the kubeconfig authenticates through kubelogin (Entra ID).
         credentials = containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=rg,
             resource_name=self.cluster.name,
             format="exec",
+            server_fqdn="public" if access.public_fqdn else None,
             opts=pulumi.InvokeOutputOptions(provider=args.provider, parent=self),
         )
         self.kubeconfig = pulumi.Output.secret(
-            credentials.kubeconfigs.apply(lambda k: base64.b64decode(k[0].value).decode())
+            credentials.kubeconfigs.apply(
+                lambda k: kubelogin_kubeconfig(base64.b64decode(k[0].value).decode(), deployer.azure_login, args.tenant_id)
+            )
         )
         self.kubernetes = kubernetes_provider(name, self.kubeconfig, self)
         nvidia_device_plugin(name, gpu, self)

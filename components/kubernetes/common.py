@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pulumi_kubernetes.apps.v1 import DaemonSet
 
 from planning.clusters import ClusterPlan, NodePoolPlan
+from planning.deployer import ClusterAccess
+
+if TYPE_CHECKING:
+    from components.serving.registries import RegionRegistry
+    from settings.serving import DeployerSettings
 
 DEVICE_PLUGIN_IMAGE = (
     "nvcr.io/nvidia/k8s-device-plugin:v0.17.1"
@@ -24,10 +30,22 @@ class ClusterArgs:
     region: str
     plan: ClusterPlan
     kubernetes_version: str
-    api_allowed_cidrs: list[str]
-    """Public CIDRs allowed to reach the API server; empty keeps the endpoint private."""
+    access: ClusterAccess
+    """How the deployer reaches the API: private endpoint (and from where) or public allow-list."""
     tags: dict[str, str]
     provider: pulumi.ProviderResource
+    registry: RegionRegistry
+    """Where the region's nodes pull the platform's image from."""
+    deployer: DeployerSettings
+    """Who is given cluster admin, and how AKS credentials are obtained."""
+
+
+@dataclass(frozen=True)
+class WorkloadIdentity:
+    """What binds the inference service account to the region's cloud identity."""
+
+    annotations: dict[str, pulumi.Input[str]]
+    pod_labels: dict[str, str]
 
 
 def exec_kubeconfig(name: str, server: str, ca_data: str, command: str, args: list[str]) -> str:
@@ -91,6 +109,9 @@ def nvidia_device_plugin(name: str, pool: NodePoolPlan, cluster: pulumi.Componen
                     ],
                     # Without it a GPU node is useless, so it must not be evicted for anything else.
                     "priority_class_name": "system-node-critical",
+                    # It talks to the kubelet's socket only, never to the API server.
+                    "automount_service_account_token": False,
+                    "security_context": {"seccomp_profile": {"type": "RuntimeDefault"}},
                     "containers": [
                         {
                             "name": "nvidia-device-plugin",

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pulumi
 from pulumi_aws import eks, iam
+from pulumi_aws.get_caller_identity import get_caller_identity_output
 
 from components.kubernetes.common import ClusterArgs, exec_kubeconfig, kubernetes_provider, nvidia_device_plugin
 from components.landing_zone.aws import AwsLandingZone
@@ -17,6 +18,7 @@ from planning.clusters import INFERENCE_NAMESPACE, INFERENCE_SERVICE_ACCOUNT, No
 MANAGED_POLICY = "arn:aws:iam::aws:policy/"
 CLUSTER_POLICIES = ("AmazonEKSClusterPolicy",)
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly")
+CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 AMI_TYPES = {False: "AL2023_x86_64_STANDARD", True: "AL2023_x86_64_NVIDIA"}
 """By whether the pool has GPUs: the NVIDIA AMI brings the driver and container toolkit."""
 TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE"}
@@ -72,7 +74,8 @@ class EksCluster(pulumi.ComponentResource):
         cluster_role, cluster_policies = self._role(f"{name}-cluster", "eks.amazonaws.com", CLUSTER_POLICIES, iam_tags, child)
         node_role, node_policies = self._role(f"{name}-nodes", "ec2.amazonaws.com", NODE_POLICIES, iam_tags, child)
         subnet_ids = [s.id for s in lz.private_subnets]
-        public = bool(args.api_allowed_cidrs)
+        access = args.access
+        public = access.endpoint == "public"
         self.cluster = eks.Cluster(
             name,
             role_arn=cluster_role.arn,
@@ -81,12 +84,12 @@ class EksCluster(pulumi.ComponentResource):
                 "subnet_ids": subnet_ids,
                 "endpoint_private_access": True,
                 "endpoint_public_access": public,
-                **({"public_access_cidrs": args.api_allowed_cidrs} if public else {}),
+                **({"public_access_cidrs": [str(c) for c in access.public_cidrs]} if public else {}),
             },
             encryption_config={"provider": {"key_arn": lz.key.arn}, "resources": ["secrets"]},
-            # Access entries only (no aws-auth ConfigMap); whoever runs `pulumi up` gets admin so
-            # the Kubernetes provider below can deploy into the cluster.
-            access_config={"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": True},
+            # Access entries only (no aws-auth ConfigMap). The deployer's admin entry is explicit
+            # below: an implicit creator entry would follow whoever happened to create the cluster.
+            access_config={"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": False},
             # Add-ons are managed below, so EKS must not install unmanaged copies first.
             bootstrap_self_managed_addons=False,
             enabled_cluster_log_types=["api", "audit", "authenticator"],
@@ -115,6 +118,7 @@ class EksCluster(pulumi.ComponentResource):
             policy=pulumi.Output.all(lz.bucket.arn, lz.key.arn).apply(lambda a: bucket_read_policy(*a)),
             opts=child,
         )
+        self.inference_identity = inference_role
         eks.PodIdentityAssociation(
             f"{name}-inference",
             cluster_name=self.cluster.name,
@@ -133,10 +137,31 @@ class EksCluster(pulumi.ComponentResource):
             )
         )
         self.kubernetes = kubernetes_provider(name, self.kubeconfig, self)
-        self.kubernetes_ready = []
+        self.kubernetes_ready = [self._deployer_admin(name, args, child)]
         # The AL2023 NVIDIA AMI has the driver and runtime but not the device plugin.
         nvidia_device_plugin(name, args.plan.gpu, self)
         self.register_outputs({"cluster_name": self.cluster.name, "kubeconfig": self.kubeconfig})
+
+    def _deployer_admin(self, name: str, args: EksClusterArgs, opts) -> eks.AccessPolicyAssociation:
+        """Cluster admin for the deployer, before any Kubernetes object: the configured role, else the
+        IAM role behind the caller's session (an access entry names a role, not an STS session)."""
+        principal = args.deployer.aws_principal_arn
+        if principal is None:
+            invoke = pulumi.InvokeOutputOptions(parent=self, provider=args.provider)
+            caller = get_caller_identity_output(opts=invoke)
+            principal = iam.get_session_context_output(arn=caller.arn, opts=invoke).issuer_arn
+        entry = eks.AccessEntry(
+            f"{name}-deployer", cluster_name=self.cluster.name, principal_arn=principal, type="STANDARD",
+            tags=args.tags, opts=opts,
+        )
+        return eks.AccessPolicyAssociation(
+            f"{name}-deployer-admin",
+            cluster_name=self.cluster.name,
+            principal_arn=entry.principal_arn,
+            policy_arn=CLUSTER_ADMIN_POLICY,
+            access_scope={"type": "cluster"},
+            opts=opts,
+        )
 
     def _role(self, name, service, policies, tags, opts) -> tuple[iam.Role, list[iam.RolePolicyAttachment]]:
         role = iam.Role(name, assume_role_policy=_assume_role(service, "sts:AssumeRole"), tags=tags, opts=opts)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_gcp import container, kms, organizations, projects, serviceaccount, storage
+from pulumi_gcp import artifactregistry, container, kms, organizations, projects, serviceaccount, storage
 
 from components.kubernetes.common import ClusterArgs, exec_kubeconfig, kubernetes_provider
 from components.landing_zone.gcp import GcpLandingZone, GcpNetwork
@@ -71,7 +71,9 @@ class GkeCluster(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        public = bool(args.api_allowed_cidrs)
+        access = args.access
+        public = access.endpoint == "public"
+        authorized = [*access.public_cidrs, *access.private_sources]
         self.cluster = container.Cluster(
             name,
             location=args.region,
@@ -81,9 +83,16 @@ class GkeCluster(pulumi.ComponentResource):
             networking_mode="VPC_NATIVE",
             min_master_version=args.kubernetes_version,
             release_channel={"channel": args.release_channel},
-            private_cluster_config={"enable_private_nodes": True, "enable_private_endpoint": not public},
+            # Private Service Connect (no master CIDR): the private endpoint is an address in the
+            # node subnet, which the hub's Cloud Router announces over the mesh.
+            private_cluster_config={
+                "enable_private_nodes": True,
+                "enable_private_endpoint": not public,
+                # Callers from other regions (the deployer's, anything arriving over the VPN).
+                "master_global_access_config": {"enabled": access.global_access},
+            },
             master_authorized_networks_config={
-                "cidr_blocks": [{"cidr_block": c, "display_name": c} for c in args.api_allowed_cidrs],
+                "cidr_blocks": [{"cidr_block": str(c), "display_name": str(c)} for c in authorized],
                 "gcp_public_cidrs_access_enabled": False,
             },
             workload_identity_config={"workload_pool": workload_pool},
@@ -98,6 +107,16 @@ class GkeCluster(pulumi.ComponentResource):
             deletion_protection=args.protect,
             resource_labels=labels,
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[key_access, *node_roles])),
+        )
+        # Nodes pull the platform's image from this region's Artifact Registry repository only.
+        artifactregistry.RepositoryIamMember(
+            f"{name}-nodes-pull",
+            project=args.project,
+            location=args.region,
+            repository=args.registry.pull_scope,
+            role="roles/artifactregistry.reader",
+            member=nodes_member,
+            opts=child,
         )
         system = self._node_pool(name, args.plan.system, nodes_account, labels, child)
         self.gpu_pool = self._node_pool(name, args.plan.gpu, nodes_account, labels, child)
@@ -115,6 +134,7 @@ class GkeCluster(pulumi.ComponentResource):
             member=f"serviceAccount:{workload_pool}[{INFERENCE_NAMESPACE}/{INFERENCE_SERVICE_ACCOUNT}]",
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.cluster])),
         )
+        self.inference_identity = inference
         # Reads go through GCS, whose service agent already holds the key: no KMS grant needed here.
         storage.BucketIAMMember(
             f"{name}-inference-models",
@@ -125,7 +145,7 @@ class GkeCluster(pulumi.ComponentResource):
         )
 
         self.kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(self.cluster.name, self.cluster.endpoint, self.cluster.master_auth.cluster_ca_certificate).apply(
+            pulumi.Output.all(self.cluster.name, self._endpoint(public), self.cluster.master_auth.cluster_ca_certificate).apply(
                 lambda a: exec_kubeconfig(a[0], f"https://{a[1]}", a[2], "gke-gcloud-auth-plugin", [])
             )
         )
@@ -133,6 +153,12 @@ class GkeCluster(pulumi.ComponentResource):
         self.kubernetes_ready = []
         # GKE runs the NVIDIA device plugin itself on nodes with accelerators.
         self.register_outputs({"cluster_name": self.cluster.name, "kubeconfig": self.kubeconfig, "system_pool": system.name})
+
+    def _endpoint(self, public: bool) -> pulumi.Output[str]:
+        """The API address the deployer uses: the private endpoint unless the cluster is public."""
+        if public:
+            return self.cluster.endpoint
+        return self.cluster.private_cluster_config.apply(lambda c: c.private_endpoint)
 
     def _node_pool(self, name, pool: NodePoolPlan, account: serviceaccount.Account, labels, opts) -> container.NodePool:
         accelerators = (

@@ -52,6 +52,8 @@ class AwsLandingZone(pulumi.ComponentResource):
         )
 
         self.private_subnets, self.private_route_tables = [], []
+        self.egress_ips: list[pulumi.Output[str]] = []
+        """The region's public egress addresses (its NAT gateways): what allow-lists elsewhere admit."""
         for subnet in plan.named("public-"):
             public = ec2.Subnet(
                 f"{name}-{subnet.name}",
@@ -67,6 +69,7 @@ class AwsLandingZone(pulumi.ComponentResource):
             )
             # One NAT gateway per zone: a zone outage must not cut the other zones' egress.
             eip = ec2.Eip(f"{name}-nat-{subnet.zone[-1]}", domain="vpc", tags=tags, opts=child)
+            self.egress_ips.append(eip.public_ip)
             nat = ec2.NatGateway(
                 f"{name}-nat-{subnet.zone[-1]}",
                 subnet_id=public.id,

@@ -50,6 +50,8 @@ class AzureLandingZone(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
+        self.egress_ips = [nat_ip.ip_address]
+        """The region's public egress address (its NAT gateway): what allow-lists elsewhere admit."""
         nat = network.NatGateway(
             f"{name}-nat",
             resource_group_name=rg_name,

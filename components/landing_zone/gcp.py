@@ -71,11 +71,17 @@ class GcpLandingZone(pulumi.ComponentResource):
         router = compute.Router(
             f"{name}-nat", network=args.network.network.id, region=region, opts=child
         )
+        # A reserved address rather than automatic ones: allow-lists elsewhere (the registry's, a
+        # partner's) can name the region's egress, and it survives NAT changes.
+        nat_address = compute.Address(f"{name}-nat", region=region, address_type="EXTERNAL", labels=labels, opts=child)
+        self.egress_ips = [nat_address.address]
+        """The region's public egress address (Cloud NAT): what allow-lists elsewhere admit."""
         compute.RouterNat(
             f"{name}-nat",
             router=router.name,
             region=region,
-            nat_ip_allocate_option="AUTO_ONLY",
+            nat_ip_allocate_option="MANUAL_ONLY",
+            nat_ips=[nat_address.self_link],
             source_subnetwork_ip_ranges_to_nat="LIST_OF_SUBNETWORKS",
             subnetworks=[
                 {"name": self.subnetwork.id, "source_ip_ranges_to_nats": ["ALL_IP_RANGES"]}

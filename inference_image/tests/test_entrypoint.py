@@ -195,10 +195,45 @@ def test_unreadable_store_is_refused(harness: Harness):
     assert run.builds() == []
 
 
-def test_empty_store_is_refused(harness: Harness):
+def test_empty_store_serves_the_bundled_sample_so_a_new_region_answers(harness: Harness):
     harness.remote.mkdir()
 
-    refused(harness.run(MODEL_STORE_URL="gs://models-europe-west4/prod"), "no model found in gs://models-europe-west4/prod")
+    run = harness.run(MODEL_STORE_URL="gs://models-europe-west4/prod")
+
+    assert run.returncode == 0, run.stderr
+    assert "tiny_linear/1/model.plan" in run.calls_to("tritonserver")[0]["extra"]
+
+
+def test_empty_store_without_the_sample_is_refused(harness: Harness):
+    harness.remote.mkdir()
+
+    run = harness.run(MODEL_STORE_URL="gs://models-europe-west4/prod", SERVE_SAMPLE_MODEL="false")
+
+    refused(run, "no model found in gs://models-europe-west4/prod", "SERVE_SAMPLE_MODEL")
+
+
+def test_store_models_are_served_beside_the_sample(harness: Harness, tmp_path: Path):
+    other = harness.remote / "other_linear"
+    shutil.copytree(SAMPLE_MODEL, other)
+    config = other / "config.pbtxt"
+    config.write_text(config.read_text().replace('name: "tiny_linear"', 'name: "other_linear"'))
+
+    run = harness.run(MODEL_STORE_URL="s3://models-eu-west-1/prod")
+
+    assert run.returncode == 0, run.stderr
+    served = run.calls_to("tritonserver")[0]["extra"]
+    assert {"other_linear/1/model.plan", "tiny_linear/1/model.plan"} <= set(served)
+
+
+def test_a_store_model_named_like_the_sample_replaces_it(harness: Harness):
+    harness.put_remote_model()
+
+    run = harness.run(MODEL_STORE_URL="s3://models-eu-west-1/prod")
+
+    assert run.returncode == 0, run.stderr
+    [build] = run.builds()
+    assert f"--onnx={Path(harness.env['MODEL_STORE_DIR']) / 'tiny_linear' / '1' / 'model.onnx'}" in build["argv"]
+    assert "replaces the bundled sample" in run.stderr
 
 
 def test_model_without_onnx_is_refused(harness: Harness):
@@ -220,6 +255,7 @@ def test_model_without_config_is_refused(harness: Harness):
     [
         ({"MODEL_STORE_URL": "ftp://models/prod"}, "is not supported: use s3://"),
         ({"MODEL_STORE_URL": "az://models/prod"}, "needs AZURE_STORAGE_ACCOUNT"),
+        ({"SERVE_SAMPLE_MODEL": "yes"}, "SERVE_SAMPLE_MODEL='yes' must be true or false"),
         ({"TRT_PRECISION": "int4"}, "set it to fp16 or fp32"),
         ({"TRT_OPT_BATCH_SIZE": "0"}, "must be a positive integer"),
     ],

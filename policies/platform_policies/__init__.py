@@ -7,7 +7,7 @@ module imports a provider SDK: rules read engine-shaped properties only.
 
 from __future__ import annotations
 
-from . import encryption, exposure, hygiene, network, residency, workloads
+from . import encryption, exposure, hygiene, network, registries, residency, workloads
 from .definitions import PolicyDefinition
 
 PACK_NAME = "multicloud-inference-guardrails"
@@ -19,6 +19,7 @@ CATEGORIES: dict[str, tuple[PolicyDefinition, ...]] = {
     "exposure": exposure.POLICIES,
     "network": network.POLICIES,
     "workloads": workloads.POLICIES,
+    "registries": registries.POLICIES,
     "hygiene": hygiene.POLICIES,
 }
 

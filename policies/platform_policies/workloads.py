@@ -127,6 +127,20 @@ def check_images(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]
             yield f"{where} image {image!r} is not pinned by @sha256 digest"
 
 
+SERVING_TYPES = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet")
+
+
+def check_probes(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    # Without a readiness probe a pod counts as ready the moment it starts: the rollout's await,
+    # its gate and the Service would all send traffic to a server still building its engines.
+    spec = _pod_spec(resource)
+    for i, container in enumerate(known_items(get_path(spec, "containers"))):
+        where = f"containers[{i}] ({get_path(container, 'name')})"
+        for probe in ("readinessProbe", "livenessProbe"):
+            if get_path(container, probe) is None:
+                yield f"{where} has no {probe}"
+
+
 NVIDIA_DEVICE_PLUGIN = {
     "pattern": "*-nvidia-device-plugin",
     "justification": "The NVIDIA device plugin registers its socket in the root-owned "
@@ -135,10 +149,10 @@ NVIDIA_DEVICE_PLUGIN = {
 }
 
 
-def _policy(name, description, check, *, severity, enforcement, config=(), default_exemptions=()):
+def _policy(name, description, check, *, severity, enforcement, config=(), default_exemptions=(), types=WORKLOAD_TYPES):
     return PolicyDefinition(
         name=name, description=description, severity=severity, frameworks=("CIS",), enforcement=enforcement,
-        resource_types=WORKLOAD_TYPES, check=check, config=config, default_exemptions=default_exemptions,
+        resource_types=types, check=check, config=config, default_exemptions=default_exemptions,
     )
 
 
@@ -156,6 +170,9 @@ POLICIES = (
             "A workload that uses GPUs sets an nvidia.com/gpu limit and tolerates the GPU taint "
             "nvidia.com/gpu=present:NoSchedule.",
             check_gpu, severity="medium", enforcement="advisory", default_exemptions=(NVIDIA_DEVICE_PLUGIN,)),
+    _policy("kubernetes-deployment-container-probes-required",
+            "Every container of a Deployment or StatefulSet has readiness and liveness probes.",
+            check_probes, severity="high", enforcement="mandatory", types=SERVING_TYPES),
     _policy("kubernetes-pod-container-image-trusted",
             "Every container image comes from the platform's registries and is pinned by digest.",
             check_images, severity="high", enforcement="mandatory", config=(ALLOWED_REGISTRIES, REQUIRE_DIGEST)),

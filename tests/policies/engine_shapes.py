@@ -37,6 +37,8 @@ def _pod_spec() -> dict[str, Any]:
             "image": IMAGE,
             "securityContext": {"allowPrivilegeEscalation": False, "privileged": False},
             "resources": {"limits": {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "1"}},
+            "readinessProbe": {"httpGet": {"path": "/v2/health/ready", "port": "http"}},
+            "livenessProbe": {"httpGet": {"path": "/v2/health/live", "port": "http"}},
         }],
     }
 
@@ -88,6 +90,10 @@ COMPLIANT: dict[tuple[str, str], tuple[dict[str, Any], dict[str, list[tuple[str,
          "rules": [("aws:s3/bucket:Bucket", "replica"), ("aws:iam/role:Role", "replication")]},
     ),
     ("aws:kms/key:Key", "key"): ({"enableKeyRotation": True, "rotationPeriodInDays": 365.0, "tags": TAGS}, {}),
+    ("aws:ecr/repository:Repository", "inference"): (
+        {"name": "lepton-test/inference", "imageTagMutability": "IMMUTABLE", "tags": TAGS,
+         "imageScanningConfiguration": {"scanOnPush": True},
+         "encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": "arn:aws:kms:eu-central-1:1:key/k"}]}, {}),
     ("aws:ec2/vpc:Vpc", "vpc"): ({"cidrBlock": "10.65.0.0/16", "tags": TAGS}, {}),
     ("aws:ec2/subnet:Subnet", "private-a"): ({"cidrBlock": "10.65.0.0/20", "tags": TAGS}, {}),
     ("aws:ec2/natGateway:NatGateway", "nat"): ({"subnetId": "subnet-1", "tags": TAGS}, {}),
@@ -147,6 +153,9 @@ COMPLIANT: dict[tuple[str, str], tuple[dict[str, Any], dict[str, list[tuple[str,
              "sourceAddressPrefix": "*", "destinationPortRange": "*", "destinationAddressPrefix": "*",
              "sourcePortRange": "*"},
         ]}, {}),
+    ("azure-native:containerregistry:Registry", "acr"): (
+        {"location": "westeurope", "resourceGroupName": "rg-eu", "tags": TAGS, "sku": {"name": "Premium"},
+         "adminUserEnabled": False, "anonymousPullEnabled": False}, {}),
     ("azure-native:keyvault:Vault", "kv"): (
         {"location": "westeurope", "resourceGroupName": "rg-eu", "tags": TAGS, "properties": {
             "tenantId": "t", "sku": {"family": "A", "name": "premium"}, "enableRbacAuthorization": True,
@@ -206,6 +215,10 @@ COMPLIANT: dict[tuple[str, str], tuple[dict[str, Any], dict[str, list[tuple[str,
          "encryption": {"defaultKmsKeyName": "projects/p/locations/europe-west1/keyRings/r/cryptoKeys/k"}},
         {}),
     ("gcp:kms/keyRing:KeyRing", "ring-ew4"): ({"location": "europe-west4", "name": "ring"}, {}),
+    ("gcp:artifactregistry/repository:Repository", "inference-ew4"): (
+        {"location": "europe-west4", "repositoryId": "lepton-test", "format": "DOCKER", "labels": TAGS,
+         "kmsKeyName": "projects/p/locations/europe-west4/keyRings/r/cryptoKeys/k",
+         "dockerConfig": {"immutableTags": True}}, {}),
     ("gcp:kms/cryptoKey:CryptoKey", "key-ew4"): (
         {"keyRing": "projects/p/locations/europe-west4/keyRings/ring", "rotationPeriod": "7776000s", "labels": TAGS}, {}),
     ("gcp:compute/network:Network", "vpc"): ({"autoCreateSubnetworks": False, "routingMode": "GLOBAL"}, {}),
