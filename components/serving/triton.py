@@ -126,6 +126,9 @@ class TritonRegion(pulumi.ComponentResource):
     deployment: Deployment
     service: Service
     gate: Job
+    namespace: pulumi.Output[str]
+    pod_labels: dict[str, str]
+    """The labels that select the Triton pods (Service, PDB, network policy; anything routing to them)."""
 
     def __init__(self, name: str, args: TritonArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("multicloud-inference:index:TritonRegion", name, None, opts)
@@ -144,6 +147,7 @@ class TritonRegion(pulumi.ComponentResource):
             opts=k8s,
         )
         ns = namespace.metadata.name
+        self.namespace, self.pod_labels = ns, dict(APP_LABELS)
         account = ServiceAccount(
             f"{name}-service-account",
             metadata={"name": INFERENCE_SERVICE_ACCOUNT, "namespace": ns, "annotations": binding.annotations(cluster)},
