@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pulumi
 
 from components.context import RegionContext, region_tags
-from components.kubernetes import CLUSTERS
+from components.kubernetes import CLUSTERS, cluster_addons
 from components.landing_zone.aws import AwsLandingZone, AwsLandingZoneArgs
 from components.landing_zone.azure import AzureLandingZone, AzureLandingZoneArgs
 from components.landing_zone.gcp import GcpLandingZone, GcpLandingZoneArgs, GcpNetwork
@@ -90,9 +90,8 @@ class Platform(pulumi.ComponentResource):
         self.image = InferenceImage(f"{name}-image", InferenceImageArgs(
             mode=settings.image.mode, registries=self.registries, digest=settings.image.digest, ref=settings.image.ref,
         ), child)
-        self.serving = self._serve(name, child)
         # The cross-cloud network comes after the clusters (the AWS ingress rules sit on their
-        # security groups); nothing outside the mesh waits for a VPN.
+        # security groups); no cloud resource outside the mesh waits for a VPN.
         self.mesh, self.peer_ingress = build_network(
             name,
             settings,
@@ -104,7 +103,22 @@ class Platform(pulumi.ComponentResource):
             lambda region: region_tags(settings, stack, region),
             self,
         )
+        # A deployer inside the network reaches other regions' clusters over the mesh: their
+        # Kubernetes objects wait for the path, or the first apply would race the VPN.
+        for key, cluster in self.clusters.items():
+            cluster.kubernetes_ready.extend(self._path_to(key))
+            cluster_addons(contexts[key], cluster)
+        self.serving = self._serve(name, child)
         self.register_outputs({})
+
+    def _path_to(self, key: str) -> list[pulumi.Resource]:
+        """The network components the deployer's requests to `key`'s cluster travel through."""
+        by_kind = {"mesh-hub": self.mesh.hubs, "mesh-link": self.mesh.links}
+        found: list[pulumi.Resource] = []
+        for token in self.plan.access[key].waits_for:
+            kind, _, what = token.partition(":")
+            found.append(self.peer_ingress if kind == "peer-ingress" else by_kind[kind][what])
+        return found
 
     def _builder_ranges(self) -> list[pulumi.Input[str]]:
         """Where the image build pushes from: the deployer's egress (registry allow-lists)."""

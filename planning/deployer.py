@@ -26,11 +26,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from planning.regions import CLOUD_TITLES, Cloud
+from planning.regions import CLOUD_TITLES, CLOUDS, Cloud
 
 IPv4Network = ipaddress.IPv4Network
 
 INSIDE = {"aws": "VPC", "azure": "VNet", "gcp": "VPC"}
+CLOUD_ORDER = list(CLOUDS)
 JOINS = {"aws": "Transit Gateway peering", "azure": "VNet peering", "gcp": "the global VPC"}
 
 
@@ -66,6 +67,11 @@ class ClusterAccess:
     """AKS: a public DNS name resolving to the private API address, for callers outside the VNet."""
     route: tuple[str, ...]
     """How the deployer's requests travel, hop by hop, for people to read."""
+    waits_for: tuple[str, ...] = ()
+    """What must exist before the deployer's first request can arrive: `mesh-hub:<cloud>` (the
+    cloud's hub, peerings and routes), `mesh-link:<pair>` (the VPN between two clouds) and
+    `peer-ingress` (the rules admitting other regions). Without these the first apply to a cluster
+    elsewhere would race the network it travels over."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,14 @@ def _route(source: RegionRef, target: RegionRef, hubs: Mapping[Cloud, str]) -> t
     if not target.is_hub:
         hops += [hub(target.cloud), JOINS[target.cloud]]
     return (*hops, target.key), ""
+
+
+def _path_prerequisites(source: RegionRef, target: RegionRef) -> tuple[str, ...]:
+    clouds = sorted({source.cloud, target.cloud}, key=CLOUD_ORDER.index)
+    needed = [] if source.cloud == target.cloud == "gcp" else [f"mesh-hub:{c}" for c in clouds]
+    if len(clouds) == 2:
+        needed.append(f"mesh-link:{clouds[0]}-{clouds[1]}")
+    return (*needed, "peer-ingress")
 
 
 def plan_access(
@@ -135,6 +149,7 @@ def plan_access(
                 continue
             elsewhere = target.key != source.key
             access[target.key] = ClusterAccess(
+                waits_for=_path_prerequisites(source, target) if elsewhere else (),
                 region=target.key,
                 endpoint="private",
                 public_cidrs=(),

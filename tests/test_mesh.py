@@ -293,18 +293,46 @@ def _closure(plan: PlanView) -> dict[str, set[str]]:
     return memo
 
 
+def _applied_over_the_mesh(plan: PlanView) -> set[str]:
+    """Kubernetes objects of clusters outside the deployer's own region: the deployer reaches them
+    over the mesh, so they must wait for it (and only they may)."""
+    paths = {key: r["deployer_path"] for key, r in plan.plan["outputs"]["regions"].items()}
+    remote = {
+        p["urn"] for p in plan.of_type("pulumi:providers:kubernetes")
+        if any(p["name"] == key.replace(":", "-") + "-k8s" and " inside its " not in path for key, path in paths.items())
+    }
+    return {r["urn"] for r in plan.resources if r["provider"] in remote}
+
+
 @pytest.mark.parametrize("variant", ["prod_plan", "one_region"])
-def test_nothing_outside_the_mesh_waits_for_it(variant, request):
+def test_no_cloud_resource_outside_the_mesh_waits_for_it(variant, request):
     plan = request.getfixturevalue(variant)
     mesh = component(plan, MESH)
     inside = {r["urn"] for r in plan.children(mesh["urn"])} | {mesh["urn"]}
-    waits = _closure(plan)
+    waits, over_the_mesh = _closure(plan), _applied_over_the_mesh(plan)
     offenders = {
         r["name"]: sorted(plan.by_urn[u]["name"] for u in waits[r["urn"]] & inside)
         for r in plan.resources
-        if r["urn"] not in inside and waits[r["urn"]] & inside
+        if r["urn"] not in inside and waits[r["urn"]] & inside and r["urn"] not in over_the_mesh
     }
     assert not offenders
+
+
+def test_kubernetes_objects_reached_over_the_mesh_wait_for_their_path(prod_plan):
+    # Prod's deployer runs in the AWS hub: an AKS cluster's objects wait for the AWS and Azure hubs
+    # and their VPN link; a GKE cluster's for the AWS-GCP link; the hub's own cluster for nothing.
+    def waits_for(deployment: str, component_name: str) -> bool:
+        """Directly: a later wave also waits, transitively, for the paths of earlier waves' regions."""
+        (target,) = [r for r in prod_plan.resources if r["name"] == component_name and not r["custom"]]
+        below = {r["urn"] for r in prod_plan.children(target["urn"])}
+        return bool(set(prod_plan.one("kubernetes:apps/v1:Deployment", deployment)["dependencies"]) & below)
+
+    assert waits_for("azure-northeurope-serving-triton", "lepton-mesh-aws-azure")
+    assert waits_for("azure-northeurope-serving-triton", "lepton-mesh-azure")
+    assert waits_for("gcp-us-central1-serving-triton", "lepton-mesh-aws-gcp")
+    assert not waits_for("gcp-us-central1-serving-triton", "lepton-mesh-aws-azure")
+    assert waits_for("aws-us-east-1-serving-triton", "lepton-mesh-aws")
+    assert not waits_for("aws-eu-central-1-serving-triton", "lepton-mesh-aws")
 
 
 def test_spoke_peerings_wait_for_the_gateway_and_routes_for_acceptance(prod_plan):

@@ -66,8 +66,9 @@ def test_every_region_serves_triton_in_its_own_cluster(prod_plan, key):
     for type_ in (DEPLOYMENT, SERVICE, PDB, ACCOUNT, JOB):
         assert serving(prod_plan, key, type_)["provider"] == provider, type_
     below = prod_plan.children(prod_plan.one("multicloud-inference:index:TritonRegion", name(key))["urn"])
+    policy = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
     assert sorted(r["type"] for r in below) == sorted([
-        "kubernetes:core/v1:Namespace", ACCOUNT, DEPLOYMENT, SERVICE, PDB, JOB,
+        "kubernetes:core/v1:Namespace", ACCOUNT, DEPLOYMENT, SERVICE, PDB, JOB, policy, policy,
     ])
 
 

@@ -12,6 +12,7 @@ import pulumi
 
 from components.context import RegionContext
 from components.kubernetes.aks import AksCluster, AksClusterArgs
+from components.kubernetes.common import nvidia_device_plugin
 from components.kubernetes.eks import EksCluster, EksClusterArgs
 from components.kubernetes.gke import GkeCluster, GkeClusterArgs
 from components.serving.registries import RegionRegistry
@@ -66,3 +67,20 @@ ClusterBuilder = Callable[
     [RegionContext, pulumi.ComponentResource, RegionRegistry, pulumi.ResourceOptions], pulumi.ComponentResource
 ]
 CLUSTERS: dict[Cloud, ClusterBuilder] = {"aws": _eks, "azure": _aks, "gcp": _gke}
+
+
+DEVICE_PLUGIN: dict[Cloud, bool] = {
+    # The AL2023 NVIDIA AMI has the driver and container toolkit but not the device plugin.
+    "aws": True,
+    # AKS installs the driver on GPU sizes (gpuProfile.driver: Install), not the plugin.
+    "azure": True,
+    # GKE installs the driver and runs the device plugin itself on nodes with accelerators.
+    "gcp": False,
+}
+"""Whether the program deploys the NVIDIA device plugin into the cloud's clusters."""
+
+
+def cluster_addons(ctx: RegionContext, cluster: pulumi.ComponentResource) -> None:
+    """In-cluster add-ons, declared once the deployer's path to the cluster exists."""
+    if DEVICE_PLUGIN[ctx.cloud]:
+        nvidia_device_plugin(ctx.name, ctx.region.cluster.gpu, cluster)

@@ -13,7 +13,7 @@ import pulumi
 import yaml
 from pulumi_azure_native import authorization, containerservice, managedidentity, network
 
-from components.kubernetes.common import ClusterArgs, exec_kubeconfig, kubernetes_provider, nvidia_device_plugin
+from components.kubernetes.common import ClusterArgs, exec_kubeconfig, kubernetes_provider
 from components.landing_zone.azure import AzureLandingZone
 from planning.addressing import RegionSubnets
 from planning.clusters import NodePoolPlan, dns_service_ip, inference_subject
@@ -174,7 +174,7 @@ class AksCluster(pulumi.ComponentResource):
             agent_pool_name=gpu.name,
             mode="User",
             **self._pool(gpu, lz, args.kubernetes_version, tags, with_name=False),
-            # AKS installs the NVIDIA driver on GPU sizes; the device plugin is deployed below.
+            # AKS installs the NVIDIA driver on GPU sizes; the platform deploys the device plugin.
             gpu_profile={"driver": "Install"},
             **(
                 {"scale_set_priority": "Spot", "scale_set_eviction_policy": "Delete", "spot_max_price": -1}
@@ -224,7 +224,6 @@ class AksCluster(pulumi.ComponentResource):
             )
         )
         self.kubernetes = kubernetes_provider(name, self.kubeconfig, self)
-        nvidia_device_plugin(name, gpu, self)
         self.register_outputs({"cluster_name": self.cluster.name, "kubeconfig": self.kubeconfig})
 
     @staticmethod

@@ -11,7 +11,7 @@ import pulumi
 from pulumi_aws import eks, iam
 from pulumi_aws.get_caller_identity import get_caller_identity_output
 
-from components.kubernetes.common import ClusterArgs, exec_kubeconfig, kubernetes_provider, nvidia_device_plugin
+from components.kubernetes.common import ClusterArgs, exec_kubeconfig, kubernetes_provider
 from components.landing_zone.aws import AwsLandingZone
 from planning.clusters import INFERENCE_NAMESPACE, INFERENCE_SERVICE_ACCOUNT, NodePoolPlan
 
@@ -138,8 +138,6 @@ class EksCluster(pulumi.ComponentResource):
         )
         self.kubernetes = kubernetes_provider(name, self.kubeconfig, self)
         self.kubernetes_ready = [self._deployer_admin(name, args, child)]
-        # The AL2023 NVIDIA AMI has the driver and runtime but not the device plugin.
-        nvidia_device_plugin(name, args.plan.gpu, self)
         self.register_outputs({"cluster_name": self.cluster.name, "kubeconfig": self.kubeconfig})
 
     def _deployer_admin(self, name: str, args: EksClusterArgs, opts) -> eks.AccessPolicyAssociation:
