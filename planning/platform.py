@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from planning.addressing import RegionSubnets, aws_subnets, azure_subnets, gcp_subnets
 from planning.clusters import ClusterPlan, plan_cluster
 from planning.mesh import MeshPlan, plan_mesh
-from planning.regions import Cloud, aws_availability_zones, region_key
+from planning.regions import AWS_DEFAULT_ZONES, Cloud, aws_zone_ids, region_key
 
 if TYPE_CHECKING:
     from settings import RegionSpec, Settings
@@ -58,7 +58,7 @@ class PlatformPlan:
 
 def _subnets(cloud: Cloud, spec: RegionSpec, cidr: IPv4Network) -> RegionSubnets:
     if cloud == "aws":
-        return aws_subnets(cidr, aws_availability_zones(spec.name, spec.zones))
+        return aws_subnets(cidr, aws_zone_ids(spec.name, spec.zones or AWS_DEFAULT_ZONES))
     return {"azure": azure_subnets, "gcp": gcp_subnets}[cloud](cidr)
 
 

@@ -358,7 +358,8 @@ def test_other_regions_reach_only_https_triton_and_icmp(prod_plan):
         ({"asns": {"gcp": 64512}}, "network.asns.gcp", "already the aws hub's"),
         ({"tunnel_cidrs": {"aws-gcp": ["169.254.1.0/30"] * 4}}, "network.tunnel_cidrs.aws-gcp[0]", "reserved by AWS"),
         ({"tunnel_cidrs": {"aws-azure": ["169.254.30.0/30"] * 4}}, "network.tunnel_cidrs.aws-azure[0]", "APIPA"),
-        ({"tunnel_cidrs": {"aws-vmware": []}}, "network.tunnel_cidrs.aws-vmware", "Input should be"),
+        ({"tunnel_cidrs": {"aws-vmware": []}}, "network.tunnel_cidrs.aws-vmware",
+         "unknown key 'aws-vmware'; valid keys here: aws-gcp, aws-azure, azure-gcp"),
     ],
 )
 def test_bad_mesh_config_is_refused_naming_the_key(network, key, message):
