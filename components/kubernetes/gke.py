@@ -15,9 +15,10 @@ from components.landing_zone.gcp import GcpLandingZone, GcpNetwork
 from components.naming import compact_name
 from planning.clusters import INFERENCE_NAMESPACE, INFERENCE_SERVICE_ACCOUNT, NodePoolPlan
 
-NODE_ROLES = ("roles/logging.logWriter", "roles/monitoring.metricWriter")
-"""All a node needs: GKE's own components write logs and metrics; images come from registries that
-grant their readers separately."""
+NODE_ROLES = ("roles/container.defaultNodeServiceAccount",)
+"""All a node needs: Google's least-privilege role for GKE node service accounts (logs, metrics,
+autoscaler metrics), which nodes of new projects require; images come from registries that grant
+their readers separately. (GKE docs, "Use least privilege IAM service accounts for nodes".)"""
 TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE"}
 
 
