@@ -16,9 +16,9 @@ from components.naming import compact_name
 from planning.clusters import INFERENCE_NAMESPACE, INFERENCE_SERVICE_ACCOUNT, NodePoolPlan
 
 NODE_ROLES = ("roles/container.defaultNodeServiceAccount",)
-"""All a node needs: Google's least-privilege role for GKE node service accounts (logs, metrics,
-autoscaler metrics), which nodes of new projects require; images come from registries that grant
-their readers separately. (GKE docs, "Use least privilege IAM service accounts for nodes".)"""
+"""All a node needs: the minimum role GKE requires of a node service account (logging, monitoring;
+GKE docs, "Configure GKE node service accounts"), which new projects no longer grant implicitly.
+Images come from registries that grant their readers separately."""
 TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE"}
 
 
