@@ -207,7 +207,8 @@ def _fields_at(root: type[BaseModel], loc: list[str | int]) -> list[str]:
         current = _step(current, part)
         if current is None:
             return []
-    return list(current.model_fields) if _is_model(current) else []
+    models = [t for t in _types_in(current) if _is_model(t)]
+    return list(models[0].model_fields) if models else []
 
 
 def _step(annotation: Any, part: str | int) -> Any:

@@ -148,6 +148,10 @@ CASES = {
         lambda c: c["clouds"]["aws"]["regions"][0].update(zone=3),
         f"{P}clouds.aws.regions[0].zone: unknown key 'zone'; did you mean 'zones'?",
     ),
+    "misspelt key of an optional override": (
+        lambda c: c["clouds"]["azure"]["regions"][0]["gpu"].update(tpye="T4"),
+        f"{P}clouds.azure.regions[0].gpu.tpye: unknown key 'tpye'; did you mean 'type'?",
+    ),
     "unknown key without a close one": (
         lambda c: c["gpu"].update(colour="green"),
         f"{P}gpu.colour: unknown key 'colour'; valid keys here: gpus_per_node, max_nodes, min_nodes, spot, type",
@@ -340,6 +344,8 @@ PATHS = [
     ("clouds", "gcp", "project"), ("gpu",), ("gpu", "type"), ("gpu", "spot"), ("gpu", "min_nodes"),
     ("kubernetes",), ("kubernetes", "api_allowed_cidrs"), ("kubernetes", "release_channel"), ("network", "asns"),
     ("network", "tunnel_cidrs"),
+    # keys nobody reads, at several depths
+    ("colour",), ("clouds", "oracle"), ("clouds", "azure", "regions", 0, "gpu", "tpye"), ("kubernetes", "nodes"),
 ]
 junk = st.one_of(
     st.none(), st.booleans(), st.integers(-3, 70000), st.floats(allow_nan=False), st.text(max_size=12),
@@ -364,3 +370,4 @@ def test_any_bad_value_anywhere_is_one_line_per_key_naming_it(path, value):
             assert problem.startswith(KEY + ".") and ": " in problem, problem
             assert not any(re.search(rf"\b{name}\b", problem) for name in names), problem
             assert "Input should" not in problem and "Value error" not in problem, problem
+            assert not problem.endswith("valid keys here: "), problem
