@@ -1,12 +1,15 @@
 """Entry point for `pulumi up` / `pulumi preview`: settings -> platform -> outputs."""
 
 import pulumi
+from pulumi.runtime import config as runtime_config
 
 from components.platform import Platform
 from settings import CONFIG_KEY, ConfigError, load_settings
 
+# Every config key of the stack, so a misspelt `multicloud-inference:platfrom` is named, not ignored.
+config_keys = {*runtime_config.get_config_env(), *runtime_config.CONFIG.get()}
 try:
-    settings = load_settings(pulumi.Config().get_object(CONFIG_KEY))
+    settings = load_settings(pulumi.Config().get_object(CONFIG_KEY), config_keys)
 except ConfigError as error:
     # RunError prints the message alone: every bad key, no Python traceback, nothing declared.
     raise pulumi.RunError(str(error)) from None

@@ -12,6 +12,7 @@ import base64
 import contextvars
 import hashlib
 import runpy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -253,7 +254,14 @@ def _resource_id(type_: str, name: str) -> str:
     return f"{name}-id"
 
 
-INVOKES: dict[str, dict[str, Any]] = {
+def _current_key_version(args: dict[str, Any]) -> dict[str, Any]:
+    """A Key Vault key's current version, as after a rotation: not the version it was created with."""
+    vault, key = args.get("vaultName"), args.get("keyName")
+    return {"keyUriWithVersion": f"https://{vault}.vault.azure.net/keys/{key}/{_digest(f'{vault}/{key}/rotated', 32)}"}
+
+
+# Invoke results by token: a dict, or a function of the invoke's arguments.
+INVOKES: dict[str, dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]] = {
     "gcp:storage/getProjectServiceAccount:getProjectServiceAccount": {
         "emailAddress": "service-100000000001@gs-project-accounts.iam.gserviceaccount.com",
     },
@@ -264,6 +272,7 @@ INVOKES: dict[str, dict[str, Any]] = {
         "subscriptionId": "00000000-0000-0000-0000-000000000000",
         "tenantId": "00000000-0000-0000-0000-000000000000",
     },
+    "azure-native:keyvault:getKey": _current_key_version,
     # What AKS really returns for an Entra ID cluster: a kubelogin exec user with `devicecode`
     # (pulumi-azure-native#2399). The program must keep only the server and its CA.
     "azure-native:containerservice:listManagedClusterUserCredentials": {
@@ -299,7 +308,8 @@ class PlatformMocks(mocks.Mocks):
     def call(self, args: mocks.MockCallArgs) -> dict:
         if args.token not in INVOKES:
             raise NotImplementedError(f"offline preview has no mock for invoke {args.token}; add it to INVOKES")
-        return INVOKES[args.token]
+        result = INVOKES[args.token]
+        return result(args.args) if callable(result) else result
 
 
 def run_program(

@@ -136,6 +136,6 @@ def build_plan(stack: str | None = None, config_file: Path | None = None, projec
     path = config_file or stack_file(stack, project_dir)
     stack_name = stack or path.stem.removeprefix("Pulumi.")
     config = read_stack_config(path, project)
-    load_settings(config.get(f"{project}:{CONFIG_KEY}"))
+    load_settings(config.get(f"{project}:{CONFIG_KEY}"), config)
     recording = run_program(project_dir / "__main__.py", project, stack_name, cli_config(config))
     return plan_from_recording(project, stack_name, recording)

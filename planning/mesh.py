@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
-from planning.regions import CLOUDS, Cloud
+from planning.regions import AWS_REGION_SLOTS, CLOUDS, SLOTS_PER_CLOUD, Cloud
 
 IPv4Network = ipaddress.IPv4Network
 IPv4Address = ipaddress.IPv4Address
@@ -70,7 +70,10 @@ DEFAULT_HUB_ASNS: dict[Cloud, int] = {"aws": 64512, "azure": 65100, "gcp": 65200
 
 SPOKE_TRANSIT_ASN_BASE = 4200000000
 """Non-hub AWS Transit Gateways take 32-bit private ASNs from here: AWS recommends a unique ASN per
-peered transit gateway, and this range never meets the 16-bit hub defaults."""
+peered transit gateway, and this range never meets the 16-bit hub defaults. A spoke's ASN is the
+base plus its region's fixed slot (planning/regions.py), so adding, removing or reordering other
+regions never changes it (a Transit Gateway's ASN cannot change without replacing it)."""
+SPOKE_TRANSIT_ASNS = (SPOKE_TRANSIT_ASN_BASE, SPOKE_TRANSIT_ASN_BASE + SLOTS_PER_CLOUD - 1)
 
 
 def _in_ranges(asn: int, ranges: Iterable[tuple[int, int]]) -> bool:
@@ -89,6 +92,8 @@ def asn_problem(cloud: Cloud, asn: int) -> str | None:
     ranges = HUB_ASN_RANGES[cloud]
     if not _in_ranges(asn, ranges):
         return f"ASN {asn} is not a private ASN that a {cloud} hub accepts ({_describe_ranges(ranges)})"
+    if _in_ranges(asn, [SPOKE_TRANSIT_ASNS]):
+        return f"ASN {asn} is reserved for the AWS spoke Transit Gateways ({_describe_ranges([SPOKE_TRANSIT_ASNS])})"
     return None
 
 
@@ -309,16 +314,9 @@ def plan_mesh(
 
     transit_asns: dict[str, int] = {}
     if "aws" in hub_asns:
-        used = set(hub_asns.values())
-        candidate = SPOKE_TRANSIT_ASN_BASE
         for region in aws_regions:
-            if region == aws_hub:
-                transit_asns[region] = hub_asns["aws"]
-                continue
-            while candidate in used:
-                candidate += 1
-            transit_asns[region] = candidate
-            used.add(candidate)
+            hub = region == aws_hub
+            transit_asns[region] = hub_asns["aws"] if hub else SPOKE_TRANSIT_ASN_BASE + AWS_REGION_SLOTS[region]
 
     pairs = pairs_of(clouds)
     taken = [c for cidrs in tunnel_cidrs.values() for c in cidrs]

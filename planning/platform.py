@@ -17,7 +17,7 @@ from planning.addressing import RegionSubnets, aws_subnets, azure_subnets, gcp_s
 from planning.clusters import ClusterPlan, plan_cluster
 from planning.deployer import ClusterAccess, plan_access
 from planning.mesh import MeshPlan, plan_mesh
-from planning.regions import Cloud, aws_availability_zones, region_key
+from planning.regions import AWS_DEFAULT_ZONES, Cloud, aws_zone_ids, region_key
 from planning.rollout import plan_waves, wave_of
 from planning.serving import TritonPlan, plan_triton
 
@@ -71,7 +71,7 @@ class PlatformPlan:
 
 def _subnets(cloud: Cloud, spec: RegionSpec, cidr: IPv4Network) -> RegionSubnets:
     if cloud == "aws":
-        return aws_subnets(cidr, aws_availability_zones(spec.name, spec.zones))
+        return aws_subnets(cidr, aws_zone_ids(spec.name, spec.zones or AWS_DEFAULT_ZONES))
     return {"azure": azure_subnets, "gcp": gcp_subnets}[cloud](cidr)
 
 

@@ -155,7 +155,7 @@ def test_inference_identity_reads_its_own_regions_bucket_only(prod_plan, cloud, 
 def test_gke_nodes_run_as_a_least_privileged_account(prod_plan):
     cluster = component(prod_plan, "gcp", "us-central1")
     roles = sorted(r["inputs"]["role"] for r in below(prod_plan, cluster, "gcp:projects/iAMMember:IAMMember"))
-    assert roles == ["roles/logging.logWriter", "roles/monitoring.metricWriter"]
+    assert roles == ["roles/container.defaultNodeServiceAccount"]
     pool = gpu_pool(prod_plan, "gcp", "us-central1")
     assert pool["inputs"]["nodeConfig"]["serviceAccount"].startswith("gkenodes")
 

@@ -11,6 +11,7 @@ from planning.regions import KNOWN_REGIONS, region_key
 from settings import load_settings
 from tests.planview import PlanView, plan_for_config, stack_platform_config
 
+PREFIX = "multicloud-inference:index:"
 NETWORK, KEY, BUCKET = "network", "key", "bucket"
 CORE_TYPES = {
     "aws": {NETWORK: "aws:ec2/vpc:Vpc", KEY: "aws:kms/key:Key", BUCKET: "aws:s3/bucket:Bucket"},
@@ -103,9 +104,7 @@ def test_aws_region_has_private_subnets_in_each_zone_behind_its_own_nat(prod_pla
     children = landing_zone(prod_plan, "aws", "eu-central-1")
     subnets = [r for r in children if r["type"] == "aws:ec2/subnet:Subnet"]
     private = [s for s in subnets if "private" in s["name"]]
-    assert sorted(s["inputs"]["availabilityZone"] for s in private) == [
-        "eu-central-1a", "eu-central-1b", "eu-central-1c"
-    ]
+    assert sorted(s["inputs"]["availabilityZoneId"] for s in private) == ["euc1-az1", "euc1-az2", "euc1-az3"]
     assert not any(s["inputs"].get("mapPublicIpOnLaunch") for s in subnets)
     nats = [r for r in children if r["type"] == "aws:ec2/natGateway:NatGateway"]
     assert len(nats) == 3
@@ -146,7 +145,7 @@ def test_azure_vault_key_and_storage_are_hardened(prod_plan):
     assert inputs["allowSharedKeyAccess"] is False and inputs["enableHttpsTrafficOnly"] is True
     assert inputs["encryption"]["keySource"] == "Microsoft.Keyvault"
     role = of("azure-native:authorization:RoleAssignment")
-    assert role["urn"] in account["dependencies"], "the account must wait until its identity may use the key"
+    assert prod_plan.depends_on(account["urn"], role["urn"]), "the account must wait until its identity may use the key"
     assert vault["protect"] and key["protect"] and account["protect"]
 
 
@@ -198,7 +197,7 @@ def test_every_resource_uses_an_explicit_provider(prod_plan):
         assert prod_plan.by_urn[r["provider"]]["type"].startswith("pulumi:providers:")
 
 
-GLOBAL_TYPES = {"aws:iam/role:Role"}
+GLOBAL_TYPES = {"aws:iam/role:Role", "azure-native:privatedns:PrivateZone", "azure-native:privatedns:VirtualNetworkLink"}
 """Taggable but located in no region, so in no residency zone."""
 
 
@@ -220,25 +219,33 @@ def test_every_taggable_resource_carries_the_common_tags(prod_plan):
     assert checked > 50
 
 
-def test_appending_a_region_leaves_every_existing_resource_unchanged(prod_plan):
+def test_adding_removing_and_reordering_regions_leaves_every_other_resource_unchanged(prod_plan):
+    """Remove the first AWS region, put a new one at the head of the AWS list, append a GCP region
+    and reorder Azure's: every resource both plans have keeps its inputs (addresses included)."""
     config = stack_platform_config("prod")
-    config["clouds"]["aws"]["regions"].append("ap-northeast-1")
+    aws = config["clouds"]["aws"]["regions"]
+    config["clouds"]["aws"]["regions"] = ["ap-northeast-1"] + [r for r in aws if r["name"] != "us-east-1"]
     config["clouds"]["gcp"]["regions"].append("asia-northeast1")
-    grown = plan_for_config(config, stack="prod")
+    config["clouds"]["azure"]["regions"].reverse()
+    changed_plan = plan_for_config(config, stack="prod")
     before = {r["urn"]: r for r in prod_plan.resources}
-    after = {r["urn"]: r for r in grown.resources}
-    assert set(before) < set(after)
-    # Other regions' ingress rules must change: they now admit the new regions' CIDRs.
-    (ingress,) = grown.of_type("multicloud-inference:index:PeerIngress")
-    admits_new_regions = {r["urn"] for r in grown.children(ingress["urn"])}
-    changed = [urn for urn, r in before.items() if r["inputs"] != after[urn]["inputs"] and urn not in admits_new_regions]
-    # The one build gains the new regions' registries as push targets; nothing deployed changes.
+    after = {r["urn"]: r for r in changed_plan.resources}
+    removed = {urn for urn in before if urn not in after}
+    assert {home_region(prod_plan, before[urn]) for urn in removed if before[urn]["custom"]} <= {"us-east-1", "eu-central-1"}
+    # Other regions' ingress rules must change: they admit the new regions' CIDRs, not the old one's.
+    (ingress,) = changed_plan.of_type("multicloud-inference:index:PeerIngress")
+    admits_other_regions = {r["urn"] for r in changed_plan.children(ingress["urn"])}
+    changed = [
+        urn for urn, r in before.items()
+        if urn in after and r["inputs"] != after[urn]["inputs"] and urn not in admits_other_regions
+    ]
+    # The one build's push targets follow the regions' registries; nothing deployed changes.
     assert [urn.rsplit("::", 1)[1] for urn in changed] == ["lepton-image-build"]
     # A new AWS spoke also adds its hub-side peering acceptance and return route, in the hub region.
-    mesh = {r["urn"] for r in grown.children(next(r["urn"] for r in grown.of_type("multicloud-inference:index:VpnMesh")))}
+    mesh = {r["urn"] for r in changed_plan.children(changed_plan.of_type(PREFIX + "VpnMesh")[0]["urn"])}
     new_regions = {
-        home_region(grown, r)
+        home_region(changed_plan, r)
         for urn, r in after.items()
-        if urn not in before and r["custom"] and urn not in mesh | admits_new_regions
+        if urn not in before and r["custom"] and urn not in mesh | admits_other_regions
     }
     assert new_regions == {"ap-northeast-1", "asia-northeast1"}

@@ -234,3 +234,24 @@ def test_defaults_for_every_pair_are_the_documented_ones(pair):
     first = link.tunnels[0].inside_cidr
     assert first.subnet_of(DEFAULT_PAIR_BLOCKS[pair])
     assert plan.hub_asns == DEFAULT_HUB_ASNS
+
+
+@property_test
+@given(aws_region_lists, st.randoms())
+def test_a_spoke_keeps_its_transit_asn_whatever_the_other_regions(aws_regions, random):
+    """A Transit Gateway's ASN cannot change without replacing it: a spoke's depends on its own
+    region only, not on which regions precede it."""
+    hub, spokes = aws_regions[0], aws_regions[1:]
+    shuffled = list(spokes)
+    random.shuffle(shuffled)
+    before = plan_mesh(["aws"], [hub, *spokes], hub).transit_asns
+    after = plan_mesh(["aws"], [hub, *shuffled[: len(shuffled) // 2]], hub).transit_asns
+    assert all(after[r] == before[r] for r in after)
+    assert before[hub] == 64512
+
+
+def test_spoke_transit_asns_are_reserved_from_hub_choices():
+    assert asn_problem("aws", 4200000010) == (
+        "ASN 4200000010 is reserved for the AWS spoke Transit Gateways (4200000000-4200000063)"
+    )
+    assert asn_problem("gcp", 4200000064) is None

@@ -54,7 +54,7 @@ def test_plan_json_has_the_documented_shape(tmp_path, capsys):
         assert r["parent"] in urns | {None, stack}
         assert r["provider"] is None or r["provider"] in urns
         assert set(r["dependencies"]) <= urns
-    assert plan["outputs"]["region_cidrs"]["aws:us-east-1"] == "10.64.0.0/16"
+    assert plan["outputs"]["region_cidrs"]["aws:us-east-1"] == "10.64.0.0/19"
 
 
 def test_plan_json_is_deterministic(tmp_path, capsys):
@@ -68,10 +68,10 @@ def test_plan_json_is_deterministic(tmp_path, capsys):
     "mutate,expected",
     [
         (
-            lambda c: c["clouds"]["aws"]["regions"].__setitem__(0, {"name": "eu-central-1", "cidr": "10.96.0.0/12"})
-            or c["clouds"]["gcp"]["regions"].__setitem__(0, {"name": "europe-west4", "cidr": "10.96.0.0/16"}),
-            ["platform.clouds.gcp.regions[0].cidr: 10.96.0.0/16 overlaps 10.96.0.0/12 at",
-             "platform.clouds.aws.regions[0].cidr"],
+            lambda c: c["clouds"]["aws"]["regions"].__setitem__(0, {"name": "eu-central-1", "cidr": "10.88.0.0/14"})
+            or c["clouds"]["gcp"]["regions"].__setitem__(0, {"name": "europe-west4", "cidr": "10.88.0.0/16"}),
+            ["platform.clouds.gcp.regions[0].cidr: gcp:europe-west4's pin 10.88.0.0/16 overlaps aws:eu-central-1's "
+             "pin 10.88.0.0/14"],
         ),
         (
             lambda c: c["clouds"]["azure"]["regions"].append("westeuropa"),
@@ -88,6 +88,15 @@ def test_invalid_config_exits_2_naming_the_keys_without_a_traceback(tmp_path, ca
     for text in expected:
         assert text in captured.err
     assert "Traceback" not in captured.err and captured.out == ""
+
+
+def test_a_misspelt_config_key_exits_2_naming_the_key_meant(tmp_path, capsys):
+    path = tmp_path / "Pulumi.variant.yaml"
+    path.write_text(yaml.safe_dump({"config": {"multicloud-inference:platfrom": stack_platform_config("dev")}}))
+    assert main(["preview", "variant", "--config-file", str(path)]) == EXIT_INVALID
+    err = capsys.readouterr().err
+    assert "multicloud-inference:platfrom: unknown key 'platfrom'; did you mean 'platform'?" in err
+    assert "Traceback" not in err
 
 
 def test_missing_stack_file_exits_2(capsys):

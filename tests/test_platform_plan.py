@@ -37,7 +37,7 @@ def test_zones_cidrs_and_clusters_come_from_the_settings(prod):
         "gcp:europe-west4", "gcp:europe-west1",
     }
     region = prod.region("azure:northeurope")
-    assert str(region.cidr) == "10.73.0.0/16"
+    assert str(region.cidr) == "10.73.160.0/19"
     assert region.subnets.address_space.subnet_of(region.cidr)
     # Azure has no L4: prod's per-region override gives its regions T4 machines.
     assert region.cluster.gpu.machine_type == "Standard_NC4as_T4_v3"
@@ -58,3 +58,12 @@ def test_the_plan_is_immutable(prod):
         prod.mesh = None  # type: ignore[misc]
     with pytest.raises(TypeError):
         prod.regions["aws:us-east-1"] = None  # type: ignore[index]
+
+
+def test_aws_subnets_sit_in_fixed_zone_ids_eks_can_use(prod):
+    subnets = prod.region("aws:us-east-1").subnets
+    assert [(s.name, s.zone) for s in subnets.named("private-")] == [
+        ("private-az1", "use1-az1"), ("private-az2", "use1-az2"), ("private-az4", "use1-az4")
+    ]
+    assert "use1-az3" not in {s.zone for s in subnets.subnets}
+    assert [s.zone for s in prod.region("aws:eu-central-1").subnets.named("public-")] == ["euc1-az1", "euc1-az2", "euc1-az3"]

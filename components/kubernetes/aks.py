@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pulumi
 import yaml
-from pulumi_azure_native import authorization, containerservice, managedidentity, network
+from pulumi_azure_native import authorization, containerservice, keyvault, managedidentity, network
 
 from components.kubernetes.common import ClusterArgs, exec_kubeconfig, kubernetes_provider
 from components.landing_zone.azure import AzureLandingZone
@@ -57,6 +57,21 @@ class AksClusterArgs(ClusterArgs):
     tenant_id: str
 
 
+def current_key_version(lz: AzureLandingZone, provider: pulumi.ProviderResource, parent: pulumi.Resource) -> pulumi.Output[str]:
+    """The key's *current* version, read on every run. AKS KMS takes a versioned key id only, and
+    Key Vault rotates the key yearly: reading it here (not the version the key was created with)
+    makes the first `pulumi up` after a rotation move the cluster to the new version. AKS keeps the
+    previous version for decryption until the next rotation, which is why key versions live three
+    years (landing zone); re-encrypt secrets after the update (README, "Key rotation")."""
+    return keyvault.get_key_output(
+        resource_group_name=lz.resource_group.name,
+        vault_name=lz.vault.name,
+        key_name=lz.key.name,
+        # Wait for the key itself: before it exists there is no version to read.
+        opts=pulumi.InvokeOutputOptions(provider=provider, parent=parent, depends_on=[lz.key]),
+    ).key_uri_with_version
+
+
 class AksCluster(pulumi.ComponentResource):
     cluster: containerservice.ManagedCluster
     gpu_pool: containerservice.AgentPool
@@ -88,16 +103,16 @@ class AksCluster(pulumi.ComponentResource):
         identity = managedidentity.UserAssignedIdentity(
             f"{name}-control-plane", resource_group_name=rg, location=location, tags=tags, opts=child
         )
-        api_subnet = network.Subnet(
+        api_subnet = lz.vnet_writes.took(network.Subnet(
             f"{name}-apiserver",
             resource_group_name=rg,
             virtual_network_name=lz.vnet.name,
             subnet_name="aks-apiserver",
             address_prefix=str(subnets.subnet("apiserver").cidr),
             delegations=[{"name": "aks", "service_name": "Microsoft.ContainerService/managedClusters"}],
-            # Azure serialises subnet changes per VNet; wait for the landing zone's own subnets.
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(lz.subnets.values()))),
-        )
+            # Azure refuses concurrent writes to one VNet: wait for the VNet's previous writer.
+            opts=lz.vnet_writes.options(child),
+        ))
         # The nodes' (kubelet) identity exists before the cluster, so its registry pull grant is in
         # place before any node pulls the platform's image.
         kubelet = managedidentity.UserAssignedIdentity(
@@ -158,7 +173,7 @@ class AksCluster(pulumi.ComponentResource):
                 # AKS supports through API server VNet integration.
                 "azure_key_vault_kms": {
                     "enabled": True,
-                    "key_id": lz.key.key_uri_with_version,
+                    "key_id": current_key_version(lz, args.provider, self),
                     "key_vault_network_access": "Private",
                     "key_vault_resource_id": lz.vault.id,
                 },

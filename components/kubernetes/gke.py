@@ -15,9 +15,10 @@ from components.landing_zone.gcp import GcpLandingZone, GcpNetwork
 from components.naming import compact_name
 from planning.clusters import INFERENCE_NAMESPACE, INFERENCE_SERVICE_ACCOUNT, NodePoolPlan
 
-NODE_ROLES = ("roles/logging.logWriter", "roles/monitoring.metricWriter")
-"""All a node needs: GKE's own components write logs and metrics; images come from registries that
-grant their readers separately."""
+NODE_ROLES = ("roles/container.defaultNodeServiceAccount",)
+"""All a node needs: the minimum role GKE requires of a node service account (logging, monitoring;
+GKE docs, "Configure GKE node service accounts"), which new projects no longer grant implicitly.
+Images come from registries that grant their readers separately."""
 TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE"}
 
 

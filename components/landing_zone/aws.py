@@ -1,5 +1,8 @@
 """AWS landing zone: VPC with private subnets across zones behind NAT, a KMS key with rotation, and
-an S3 model bucket encrypted with that key (versioned, public access blocked, TLS only)."""
+an S3 model bucket encrypted with that key (versioned, public access blocked, TLS only).
+
+Subnets are placed by availability zone *ID* (`use1-az1`), which names the same physical zone in
+every account, and named after it (`private-az1`), so they never move between accounts or runs."""
 
 from __future__ import annotations
 
@@ -11,12 +14,13 @@ from pulumi_aws import ec2, kms, s3
 
 from components.landing_zone import LandingZoneArgs, protected
 from planning.addressing import RegionSubnets
+from planning.regions import zone_label
 
 
 @dataclass(frozen=True, kw_only=True)
 class AwsLandingZoneArgs(LandingZoneArgs):
     subnets: RegionSubnets
-    """The region's planned subnets: a private and a public one per availability zone."""
+    """The region's planned subnets: a private and a public one per availability zone ID."""
 
 
 class AwsLandingZone(pulumi.ComponentResource):
@@ -55,11 +59,12 @@ class AwsLandingZone(pulumi.ComponentResource):
         self.egress_ips: list[pulumi.Output[str]] = []
         """The region's public egress addresses (its NAT gateways): what allow-lists elsewhere admit."""
         for subnet in plan.named("public-"):
+            zone = zone_label(subnet.zone)
             public = ec2.Subnet(
                 f"{name}-{subnet.name}",
                 vpc_id=self.vpc.id,
                 cidr_block=str(subnet.cidr),
-                availability_zone=subnet.zone,
+                availability_zone_id=subnet.zone,
                 map_public_ip_on_launch=False,
                 tags={**tags, "Name": f"{name}-{subnet.name}", "kubernetes.io/role/elb": "1"},
                 opts=child,
@@ -68,21 +73,24 @@ class AwsLandingZone(pulumi.ComponentResource):
                 f"{name}-{subnet.name}", subnet_id=public.id, route_table_id=public_routes.id, opts=child
             )
             # One NAT gateway per zone: a zone outage must not cut the other zones' egress.
-            eip = ec2.Eip(f"{name}-nat-{subnet.zone[-1]}", domain="vpc", tags=tags, opts=child)
+            # AWS: an EIP for a NAT gateway and the public NAT gateway itself need the VPC's internet
+            # gateway attached first.
+            after_igw = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[igw]))
+            eip = ec2.Eip(f"{name}-nat-{zone}", domain="vpc", tags=tags, opts=after_igw)
             self.egress_ips.append(eip.public_ip)
             nat = ec2.NatGateway(
-                f"{name}-nat-{subnet.zone[-1]}",
+                f"{name}-nat-{zone}",
                 subnet_id=public.id,
                 allocation_id=eip.allocation_id,
-                tags={**tags, "Name": f"{name}-nat-{subnet.zone[-1]}"},
-                opts=child,
+                tags={**tags, "Name": f"{name}-nat-{zone}"},
+                opts=after_igw,
             )
-            private_name = f"private-{subnet.zone[-1]}"
+            private_name = f"private-{zone}"
             private = ec2.Subnet(
                 f"{name}-{private_name}",
                 vpc_id=self.vpc.id,
                 cidr_block=str(plan.subnet(private_name).cidr),
-                availability_zone=subnet.zone,
+                availability_zone_id=subnet.zone,
                 tags={**tags, "Name": f"{name}-{private_name}", "kubernetes.io/role/internal-elb": "1"},
                 opts=child,
             )

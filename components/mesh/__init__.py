@@ -60,6 +60,7 @@ def build_network(
                     resource_group_name=lz.resource_group.name,
                     vnet_name=lz.vnet.name,
                     vnet_id=lz.vnet.id,
+                    writes=lz.vnet_writes,
                     gateway_subnet_id=lz.subnets["GatewaySubnet"].id if "GatewaySubnet" in lz.subnets else None,
                 )
                 for region, lz in azure_zones.items()

@@ -10,6 +10,7 @@ import pulumi
 from pulumi_aws import ec2, ec2transitgateway
 
 from planning.mesh import LinkPlan, MeshPlan
+from planning.regions import AWS_REGION_SLOTS
 
 # Offered to the peer, strongest first; every entry is AES-256, SHA-2 and DH group 14 or higher.
 # The peers are pinned to one suite from these lists (Azure: ipsec policy, GCP: cipher suite).
@@ -100,18 +101,19 @@ class AwsMeshHub(pulumi.ComponentResource):
             self.transit_gateways[region] = tgw
 
         hub = self.transit_gateways[args.hub_region]
-        spokes = [region for region in args.regions if region != args.hub_region]
-        for index, region in enumerate(spokes):
-            self._peer_with_hub(index, region, hub)
+        for region in args.regions:
+            if region != args.hub_region:
+                self._peer_with_hub(AWS_REGION_SLOTS[region], region, hub)
         self.register_outputs({"transit_gateway_ids": {r: t.id for r, t in self.transit_gateways.items()}})
 
     def _in(self, region: str) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self.args.providers[region])
 
-    def _peer_with_hub(self, index: int, region: str, hub: ec2transitgateway.TransitGateway) -> None:
-        """Hub-side resources are named by their spoke's position, not its region: they live in the
-        hub region, and a spoke's region in their name would place them in its residency zone
-        for the policy pack's name patterns (the Name tag still says which spoke)."""
+    def _peer_with_hub(self, slot: int, region: str, hub: ec2transitgateway.TransitGateway) -> None:
+        """Hub-side resources are named by their spoke's fixed slot (planning/regions.py), not its
+        region: they live in the hub region, and a spoke's region in their name would place them in
+        its residency zone for the policy pack's name patterns (the Name tag still says which
+        spoke). Not by position either: removing a region would rename every later spoke's."""
         name, args = self.name, self.args
         spoke = self.transit_gateways[region]
         peering = ec2transitgateway.PeeringAttachment(
@@ -123,7 +125,7 @@ class AwsMeshHub(pulumi.ComponentResource):
             opts=self._in(region),
         )
         accepted = ec2transitgateway.PeeringAttachmentAccepter(
-            f"{name}-hub-accepts-spoke-{index}",
+            f"{name}-hub-accepts-spoke-{slot}",
             transit_gateway_attachment_id=peering.id,
             tags={**args.region_tags[args.hub_region], "Name": f"{name}-{region}-to-{args.hub_region}"},
             opts=self._in(args.hub_region),
@@ -138,7 +140,7 @@ class AwsMeshHub(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(self._in(region), after_accept),
         )
         ec2transitgateway.Route(
-            f"{name}-hub-to-spoke-{index}",
+            f"{name}-hub-to-spoke-{slot}",
             transit_gateway_route_table_id=hub.association_default_route_table_id,
             destination_cidr_block=str(args.region_cidrs[region]),
             transit_gateway_attachment_id=accepted.transit_gateway_attachment_id,

@@ -1,6 +1,10 @@
 """Azure side of the mesh: the hub VNet's active-active VPN gateway (BGP, custom APIPA addresses),
 the other regions' VNets peered to the hub (gateway transit), and per link one local network
-gateway and one IKEv2 connection per tunnel."""
+gateway and one IKEv2 connection per tunnel.
+
+The gateway and the peerings write to VNets that the landing zones and clusters also write to, and
+Azure refuses concurrent writes to one VNet: each takes its turn in that VNet's `VnetWrites` queue
+(a peering in both VNets' queues, since it changes the peering state on both sides)."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import network
 
+from components.landing_zone.azure import VnetWrites
 from planning.mesh import LinkPlan, MeshPlan
 
 GATEWAY_SKU = "VpnGw2AZ"
@@ -34,6 +39,8 @@ class AzureRegionNetwork:
     resource_group_name: pulumi.Input[str]
     vnet_name: pulumi.Input[str]
     vnet_id: pulumi.Input[str]
+    writes: VnetWrites
+    """The VNet's write queue (the landing zone's): the gateway and the peerings join it."""
     gateway_subnet_id: pulumi.Input[str] | None = None
     """Only the hub VNet has a GatewaySubnet."""
 
@@ -130,32 +137,40 @@ class AzureMeshHub(pulumi.ComponentResource):
                 for i in INSTANCES
             ],
             tags=args.tags,
-            opts=self.child,
+            # It takes the GatewaySubnet and holds the hub VNet for 30-45 minutes.
+            opts=hub.writes.options(self.child),
         )
+        hub.writes.took(self.gateway)
 
     def _peer(self, region: str, spoke: AzureRegionNetwork, hub: AzureRegionNetwork) -> None:
         transit = self.gateway is not None
-        network.VirtualNetworkPeering(
-            f"{self.name}-hub-to-{region}",
-            resource_group_name=hub.resource_group_name,
-            virtual_network_name=hub.vnet_name,
-            remote_virtual_network={"id": spoke.vnet_id},
-            allow_virtual_network_access=True,
-            allow_forwarded_traffic=True,
-            allow_gateway_transit=transit,
-            opts=self.child,
+        hub.writes.took(
+            network.VirtualNetworkPeering(
+                f"{self.name}-hub-to-{region}",
+                resource_group_name=hub.resource_group_name,
+                virtual_network_name=hub.vnet_name,
+                remote_virtual_network={"id": spoke.vnet_id},
+                allow_virtual_network_access=True,
+                allow_forwarded_traffic=True,
+                allow_gateway_transit=transit,
+                opts=hub.writes.options(self.child, spoke.writes),
+            ),
+            spoke.writes,
         )
-        # Using the hub's gateway is only accepted once that gateway exists.
-        waits = pulumi.ResourceOptions(depends_on=[self.gateway] if self.gateway else [])
-        network.VirtualNetworkPeering(
-            f"{self.name}-{region}-to-hub",
-            resource_group_name=spoke.resource_group_name,
-            virtual_network_name=spoke.vnet_name,
-            remote_virtual_network={"id": hub.vnet_id},
-            allow_virtual_network_access=True,
-            allow_forwarded_traffic=True,
-            use_remote_gateways=transit,
-            opts=pulumi.ResourceOptions.merge(self.child, waits),
+        # Using the hub's gateway is only accepted once that gateway exists (it is earlier in the
+        # hub VNet's queue, so this waits for it).
+        hub.writes.took(
+            network.VirtualNetworkPeering(
+                f"{self.name}-{region}-to-hub",
+                resource_group_name=spoke.resource_group_name,
+                virtual_network_name=spoke.vnet_name,
+                remote_virtual_network={"id": hub.vnet_id},
+                allow_virtual_network_access=True,
+                allow_forwarded_traffic=True,
+                use_remote_gateways=transit,
+                opts=spoke.writes.options(self.child, hub.writes),
+            ),
+            spoke.writes,
         )
 
     def tunnel_addresses(self, link: LinkPlan) -> list[pulumi.Output[str]]:

@@ -27,6 +27,7 @@ from pulumi_azure_native import containerregistry, network, privatedns
 from pulumi_gcp import artifactregistry, kms, organizations, projects
 
 from components.context import region_tags
+from components.landing_zone.azure import global_tags
 from components.naming import compact_name
 from planning.platform import PlatformPlan
 from planning.regions import Cloud
@@ -99,9 +100,7 @@ class RegistryContext:
         return region_tags(self.settings, self.stack, region)
 
     def global_tags(self) -> dict[str, str]:
-        """For global resources (private DNS zones and links): they hold no data and live in no
-        region, so a residency-zone tag would claim a location they do not have."""
-        return {k: v for k, v in self.tags("global").items() if k != "residency-zone"}
+        return global_tags(self.tags("global"))
 
     def options(self, provider, **extra) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self.parent, provider=provider, **extra)
@@ -214,8 +213,9 @@ def _acr(ctx: RegistryContext) -> CloudRegistries:
             tags=ctx.global_tags(),
             opts=ctx.options(provider),
         )
-        # After every replica: the endpoint gets an address for each regional data endpoint.
-        endpoint = network.PrivateEndpoint(
+        # After every replica: the endpoint gets an address for each regional data endpoint. It is
+        # a write to the region's VNet, so it queues behind the VNet's other writers.
+        endpoint = lz.vnet_writes.took(network.PrivateEndpoint(
             prefix,
             resource_group_name=lz.resource_group.name,
             location=region.name,
@@ -224,8 +224,8 @@ def _acr(ctx: RegistryContext) -> CloudRegistries:
                 {"name": "registry", "private_link_service_id": registry.id, "group_ids": ["registry"]}
             ],
             tags=ctx.tags(region.name),
-            opts=ctx.options(provider, depends_on=replicas),
-        )
+            opts=lz.vnet_writes.options(ctx.options(provider, depends_on=replicas)),
+        ))
         network.PrivateDnsZoneGroup(
             prefix,
             resource_group_name=lz.resource_group.name,
