@@ -26,6 +26,8 @@ from planning.gpu import GPU_TYPES, placement_error
 from planning.mesh import PAIR_KEYS, mesh_config_problems
 from planning.regions import CLOUDS, KNOWN_REGIONS, Cloud, region_key
 from settings.base import KEY_ROOT, LABEL_PATTERN, NAME_PATTERN, ConfigError, StrictModel, describe, key_path
+from settings.prices import PriceSettings
+from settings.prices import problems as price_problems
 
 IPv4Network = ipaddress.IPv4Network
 MESH_PAIR_KEYS = tuple(PAIR_KEYS)
@@ -141,6 +143,7 @@ class Settings(StrictModel):
     gpu: GpuRequest
     kubernetes: KubernetesSettings = KubernetesSettings()
     network: NetworkSettings = NetworkSettings()
+    prices: PriceSettings = PriceSettings()
 
     # Filled by load_settings once the semantic checks pass.
     region_cidrs: dict[str, IPv4Network] = Field(default_factory=dict, exclude=True)
@@ -248,6 +251,7 @@ def _semantic_problems(settings: Settings) -> Iterator[str]:
     asns = {c: asn for c, asn in settings.network.asns.items() if c in configured}
     for path, problem in mesh_config_problems(configured, asns, settings.network.tunnel_cidrs):
         yield f"{key_path('network', *path)}: {problem}"
+    yield from price_problems(settings)
 
 
 def _hub_residency_problems(settings: Settings, cloud: Cloud, spec: CloudSpec) -> Iterator[str]:
