@@ -80,6 +80,6 @@ def problems(settings: Settings) -> Iterator[str]:
                 yield f"{path}.price: is required for {override.item} (per {unit})"
         else:
             yield (
-                f"{path}.item: {override.item!r} is not a {override.cloud} node shape or priced item "
+                f"{path}.item: {override.item!r} is neither a node shape nor a priced item for {override.cloud} "
                 "(see planning/data/prices.yaml)"
             )
