@@ -492,6 +492,7 @@ def compare(base: Mapping[str, Any], head: Mapping[str, Any]) -> dict[str, Any]:
                 "head": new_monthly if new else None,
                 "delta": delta,
             })
+        changed.sort(key=lambda line: (-abs(line["delta"]["max"]), line["description"]))
         if changed:
             regions[region] = {"delta": _delta_total(changed), "lines": changed}
     return {
