@@ -36,7 +36,7 @@ def stack_settings(stack: str, config_file: Path | None = None) -> Any:
     return load_settings(config.get(f"{project}:{CONFIG_KEY}"))
 
 
-def settings_from_text(text: str, path: Path) -> Any:
+def settings_from_text(text: str) -> Any:
     """The validated settings of a stack file's text (to check an edit before it is written)."""
     from settings import CONFIG_KEY, load_settings
 

@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         updates = gpu_updates(settings, placement.nodes)
         try:
             text = set_region_gpu(path.read_text(), updates)
-            settings_from_text(text, path)  # the edited file must still be a valid stack config
+            settings_from_text(text)  # the edited file must still be a valid stack config
         except (StackEditError, ConfigError) as error:
             print(f"error: {path}: not changed: {error}", file=sys.stderr)
             return EXIT_INVALID

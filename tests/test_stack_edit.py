@@ -99,7 +99,7 @@ PROD_REGIONS = [
 ]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(st.dictionaries(
     st.sampled_from(PROD_REGIONS),
     st.fixed_dictionaries({"min_nodes": st.integers(0, 20)}, optional={"max_nodes": st.integers(1, 40)}),
