@@ -191,7 +191,11 @@ def _gcp_address(r: dict[str, Any], ctx: _Context) -> list[Charge]:
 def _cloud_nat(r: dict[str, Any], ctx: _Context) -> list[Charge]:
     low, high = ctx.vms(ctx.region_key(r))
     cap = CLOUD_NAT_MAX_BILLED_VMS
-    return [Charge("cloud-nat-vm", "Cloud NAT (per VM using it)", (min(low, cap), min(high, cap)))]
+    charges = [Charge("cloud-nat-vm", "Cloud NAT (per VM using it)", (min(low, cap), min(high, cap)))]
+    if r["inputs"].get("natIpAllocateOption", "AUTO_ONLY") == "AUTO_ONLY":
+        # Cloud NAT allocates (and bills) at least one external address; manual ones are Address resources.
+        charges.append(_fixed("external-ipv4", "Cloud NAT external IPv4 address"))
+    return charges
 
 
 def _traffic_manager_endpoint(r: dict[str, Any], ctx: _Context) -> list[Charge]:
@@ -230,7 +234,11 @@ RULES: dict[str, Rule] = {
     "aws:ec2/eip:Eip": lambda r, c: [_fixed("public-ipv4", "public IPv4 address")],
     "aws:ec2/vpnConnection:VpnConnection": _vpn_connection,
     "aws:ec2transitgateway/vpcAttachment:VpcAttachment": lambda r, c: [_fixed("tgw-attachment", "Transit Gateway attachment")],
+    # A peering is an attachment on both Transit Gateways, and both are billed by the hour.
     "aws:ec2transitgateway/peeringAttachment:PeeringAttachment": lambda r, c: [
+        _fixed("tgw-attachment", "Transit Gateway attachment")
+    ],
+    "aws:ec2transitgateway/peeringAttachmentAccepter:PeeringAttachmentAccepter": lambda r, c: [
         _fixed("tgw-attachment", "Transit Gateway attachment")
     ],
     "aws:kms/key:Key": lambda r, c: [_fixed("kms-key", "KMS key")],

@@ -11,7 +11,16 @@ from hypothesis import strategies as st
 
 from offline.__main__ import EXIT_INVALID, EXIT_OK, main
 from offline.plan import cloud_of
-from planning.cost import CostError, compare, estimate, render_delta_text, render_markdown, render_text
+from planning.cost import (
+    RULES,
+    CostError,
+    compare,
+    estimate,
+    load_billing,
+    render_delta_text,
+    render_markdown,
+    render_text,
+)
 from planning.prices import load_catalogue, price_book
 from settings import load_settings
 from tests.planview import stack_platform_config
@@ -46,10 +55,12 @@ def dev_estimate(dev_plan):
 
 @pytest.fixture(scope="module")
 def dev_plus(tmp_path_factory):
-    """`cost` of dev plus one AWS region outside the EU zone, through the verb: the one extra
-    program evaluation of this module. Returns the estimate JSON's path."""
+    """`cost` of dev plus one GCP region outside the EU zone, through the verb: the one extra
+    program evaluation of this module. Returns the estimate JSON's path. (A GCP region is a subnet
+    of the one global VPC, so everything it adds lives in it; an AWS spoke would also add its
+    peering's attachment on the hub's Transit Gateway, see the prod test above.)"""
     platform = stack_platform_config("dev")
-    platform["clouds"]["aws"]["regions"].append("us-east-1")
+    platform["clouds"]["gcp"]["regions"].append("us-central1")
     directory = tmp_path_factory.mktemp("dev-plus")
     config = directory / "Pulumi.dev-plus.yaml"
     config.write_text(yaml.safe_dump({"config": {"multicloud-inference:platform": platform}}))
@@ -71,6 +82,8 @@ def test_dev_is_costed_per_configured_region_with_gpu_pools_at_min_and_max(dev_p
     assert lines[("azure:westeurope", "VPN gateway VpnGw2AZ")]["monthly"]["max"] == round(0.563 * HOURS, 2)
     assert lines[("aws:eu-central-1", "Transit Gateway attachment")]["quantity"]["max"] == 5  # VPC + 4 VPN
     assert lines[("gcp:europe-west4", "HA VPN tunnel")]["quantity"]["max"] == 6
+    assert lines[("gcp:europe-west4", "Cloud NAT (per VM using it)")]["quantity"] == {"min": 2, "max": 6}  # nodes
+    assert lines[("gcp:europe-west4", "Cloud NAT external IPv4 address")]["monthly"]["max"] == round(0.005 * HOURS, 2)
     assert lines[("azure:westeurope", "Key Vault HSM key (RSA-HSM 3072)")]["unit"] == "month"
     assert lines[("gcp:europe-west4", "GPU nodes n1-standard-8+1xnvidia-tesla-t4 (spot)")]["quantity"] == {"min": 0, "max": 2}
     assert {e["type"] for e in dev_estimate["not_included"]} >= {"aws:s3/bucket:Bucket", "gcp:storage/bucket:Bucket"}
@@ -94,23 +107,26 @@ def test_each_region_bills_where_its_resources_live_not_where_the_provider_defau
         assert descriptions[region]["GPU nodes Standard_NC4as_T4_v3 (on-demand)"]["quantity"] == {"min": 1, "max": 8}
         assert descriptions[region]["Key Vault HSM key (RSA-HSM 3072)"]["quantity"]["max"] == 1
     assert "VPN gateway VpnGw2AZ" not in descriptions["azure:eastus2"]
+    # The AWS hub's Transit Gateway: its VPC, 4 VPN connections and both spokes' peerings (accepter side).
+    assert descriptions["aws:eu-central-1"]["Transit Gateway attachment"]["quantity"]["max"] == 7
+    assert descriptions["aws:us-east-1"]["Transit Gateway attachment"]["quantity"]["max"] == 2  # VPC + peering
 
 
 def test_adding_a_region_costs_exactly_its_own_line_items(dev_estimate, dev_plus):
     head = json.loads(dev_plus.read_text())
     assert head["stack"] == "dev-plus"
     delta = compare(dev_estimate, head)
-    new_region = head["regions"]["aws:us-east-1"]
-    assert list(delta["regions"]) == ["aws:us-east-1"]  # nothing else changes price
+    new_region = head["regions"]["gcp:us-central1"]
+    assert list(delta["regions"]) == ["gcp:us-central1"]  # nothing else changes price
     assert delta["delta"]["min"] > 0 and delta["delta"]["max"] > 0
     for bound in ("min", "max"):
         assert delta["delta"][bound] == pytest.approx(sum(line["monthly"][bound] for line in new_region["lines"]), abs=0.01)
-    assert {line["description"] for line in delta["regions"]["aws:us-east-1"]["lines"]} == {
+    assert {line["description"] for line in delta["regions"]["gcp:us-central1"]["lines"]} == {
         line["description"] for line in new_region["lines"]
     }
-    assert all(line["base"] is None for line in delta["regions"]["aws:us-east-1"]["lines"])
+    assert all(line["base"] is None for line in delta["regions"]["gcp:us-central1"]["lines"])
     text = render_delta_text(delta)
-    assert f"{delta['delta']['min']:+,.2f}" in text and "aws:us-east-1" in text
+    assert f"{delta['delta']['min']:+,.2f}" in text and "gcp:us-central1" in text
 
 
 regions_ = st.sampled_from(["us-east-1", "eu-central-1", "eu-west-1"])
@@ -151,6 +167,12 @@ def test_cost_is_additive_over_regions(specs, split):
         for line in part["lines"]:
             per_unit = line["unit_price"] * (HOURS if line["unit"] == "hour" else 1)
             assert line["monthly"]["max"] == pytest.approx(per_unit * line["quantity"]["max"], abs=0.006)
+
+
+def test_each_type_is_priced_free_or_usage_billed_exactly_once():
+    billing = load_billing()
+    assert not set(billing.usage) & set(billing.free)
+    assert not set(RULES) & (set(billing.usage) | set(billing.free))
 
 
 def test_an_unclassified_resource_type_is_an_error_not_a_free_resource():
@@ -236,12 +258,12 @@ def test_cost_verb_writes_json_markdown_and_the_delta_from_a_base(tmp_path, caps
     assert main(argv) == EXIT_OK
     printed = capsys.readouterr().out
     assert printed.startswith("Monthly cost of stack dev: ")
-    assert "Cost change (dev-plus -> dev): -" in printed and "\naws:us-east-1: -" in printed
+    assert "Cost change (dev-plus -> dev): -" in printed and "\ngcp:us-central1: -" in printed
     written = json.loads(out.read_text())
     assert written["stack"] == "dev" and set(written["regions"]) == {"aws:eu-central-1", "azure:westeurope", "gcp:europe-west4"}
     markdown = md.read_text()
     assert markdown.startswith("### Monthly cost of `dev`")
-    assert "| aws:us-east-1 | EKS control plane | 73.00 | - | -73.00 |" in markdown
+    assert "| gcp:us-central1 | GKE cluster management | 73.00 | - | -73.00 |" in markdown
 
 
 @pytest.mark.parametrize(
