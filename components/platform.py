@@ -18,7 +18,7 @@ from components.landing_zone.gcp import GcpLandingZone, GcpLandingZoneArgs, GcpN
 from components.mesh import build_network
 from components.providers import CloudProviders
 from components.serving.image import InferenceImage, InferenceImageArgs
-from components.serving.registries import Registries
+from components.serving.registries import Registries, RegistryEndpoints, RegistryEndpointsArgs
 from components.serving.triton import TritonArgs, TritonRegion
 from planning.platform import PlatformPlan, plan_platform
 from planning.regions import Cloud
@@ -108,8 +108,21 @@ class Platform(pulumi.ComponentResource):
         for key, cluster in self.clusters.items():
             cluster.kubernetes_ready.extend(self._path_to(key))
             cluster_addons(contexts[key], cluster)
+        self.registry_endpoints = self._registry_endpoints(name, stack, child)
         self.serving = self._serve(name, child)
         self.register_outputs({})
+
+    def _registry_endpoints(self, name: str, stack: str, child: pulumi.ResourceOptions) -> RegistryEndpoints | None:
+        if self.registries.private is None:
+            return None
+        args = RegistryEndpointsArgs(
+            private=self.registries.private,
+            regions=list(self.plan.of_cloud("azure")),
+            landing_zones=self.landing_zones,
+            provider=self.providers.azure,
+            tags=lambda region: region_tags(self.settings, stack, region),
+        )
+        return RegistryEndpoints(f"{name}-registry-endpoints", args, child)
 
     def _path_to(self, key: str) -> list[pulumi.Resource]:
         """The network components the deployer's requests to `key`'s cluster travel through."""
@@ -138,7 +151,8 @@ class Platform(pulumi.ComponentResource):
                     image=self.image.refs[key],
                     model_store_url=self.landing_zones[key].model_store_url,
                     cluster=self.clusters[key],
-                    after=previous,
+                    # The previous wave's gates, and the private path to the registry where pulls need one.
+                    after=previous + (self.registry_endpoints.ready.get(key, []) if self.registry_endpoints else []),
                 )
                 serving[key] = TritonRegion(f"{key.replace(':', '-')}-serving", args, child)
             previous = [serving[key].gate for key in wave]

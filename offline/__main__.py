@@ -11,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+from offline import cost, critical_path, place
+
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INVALID = 0, 1, 2
 
 
@@ -27,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="apply the policy pack to a saved plan JSON")
     check.add_argument("plan", type=Path, help="a plan JSON written by `preview --json`")
     _policy_arguments(check)
+    for verb in (cost, place, critical_path):  # each verb module adds its parser and sets `run`
+        verb.register(commands)
     return parser
 
 
@@ -56,6 +60,8 @@ def _preview(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if hasattr(args, "run"):
+        return args.run(args)
     if args.command == "preview":
         return _preview(args)
     from offline.policy_check import check_plan_file

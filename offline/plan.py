@@ -78,11 +78,15 @@ def takes_region(type_: str) -> bool:
     return sdk_accepts(type_, "region")
 
 
+GLOBAL_LOCATIONS = {"global"}
+"""Azure's location of global resources (private DNS zones and their links): no region at all."""
+
+
 def _own_region(inputs: dict[str, Any]) -> str | None:
     for key in ("region", "location"):
         value = inputs.get(key)
         if isinstance(value, str) and not value.startswith("["):
-            return value.lower()
+            return None if value.lower() in GLOBAL_LOCATIONS else value.lower()
     return None
 
 

@@ -39,6 +39,8 @@ from settings.base import (
     show,
     unknown_config_keys,
 )
+from settings.prices import PriceSettings
+from settings.prices import problems as price_problems
 from settings.serving import DeployerSettings, ImageSettings, RolloutSettings, ServingSettings
 
 IPv4Network = ipaddress.IPv4Network
@@ -163,6 +165,7 @@ class Settings(StrictModel):
     serving: ServingSettings = ServingSettings()
     rollout: RolloutSettings = RolloutSettings()
     deployer: DeployerSettings = DeployerSettings()
+    prices: PriceSettings = PriceSettings()
 
     # Filled by load_settings once the semantic checks pass; not a config key.
     _region_cidrs: dict[str, IPv4Network] = PrivateAttr(default_factory=dict)
@@ -335,6 +338,7 @@ def _network_problems(settings: Settings) -> Iterator[str]:
     asns = {c: asn for c, asn in settings.network.asns.items() if c in configured}
     for path, problem in mesh_config_problems(configured, asns, settings.network.tunnel_cidrs):
         yield f"{key_path('network', *path)}: {problem}"
+    yield from price_problems(settings)
 
 
 def _address_problems(settings: Settings) -> Iterator[str]:

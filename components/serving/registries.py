@@ -70,12 +70,22 @@ class PushTarget:
     """docker-build `registries` entry; None: the deploying host's Docker login (ACR, see README)."""
 
 
+@dataclass(frozen=True)
+class PrivateRegistry:
+    """A registry that nodes reach through private endpoints (ACR): what `RegistryEndpoints` needs."""
+
+    registry: containerregistry.Registry
+    dns_zone: privatedns.PrivateZone
+    replicas: list[containerregistry.Replication]
+
+
 @dataclass
 class CloudRegistries:
     regions: dict[str, RegionRegistry] = field(default_factory=dict)
     push: list[PushTarget] = field(default_factory=list)
     cache: pulumi.Output[str] | None = None
     """A repository for the build cache, whose tag is rewritten on every build (never deployed)."""
+    private: PrivateRegistry | None = None
 
 
 @dataclass(frozen=True)
@@ -202,41 +212,20 @@ def _acr(ctx: RegistryContext) -> CloudRegistries:
     )
     repository = pulumi.Output.concat(registry.login_server, f"/{ctx.namespace}/{IMAGE_NAME}")
     for region in regions:
-        lz, prefix = ctx.landing_zones[region.key], f"{ctx.name}-acr-{region.name}"
         privatedns.VirtualNetworkLink(
-            prefix,
+            f"{ctx.name}-acr-{region.name}",
             private_zone_name=zone.name,
             resource_group_name=hub_lz.resource_group.name,
             location="global",
-            virtual_network={"id": lz.vnet.id},
+            virtual_network={"id": ctx.landing_zones[region.key].vnet.id},
             registration_enabled=False,
             tags=ctx.global_tags(),
-            opts=ctx.options(provider),
-        )
-        # After every replica: the endpoint gets an address for each regional data endpoint. It is
-        # a write to the region's VNet, so it queues behind the VNet's other writers.
-        endpoint = lz.vnet_writes.took(network.PrivateEndpoint(
-            prefix,
-            resource_group_name=lz.resource_group.name,
-            location=region.name,
-            subnet={"id": lz.subnets["endpoints"].id},
-            private_link_service_connections=[
-                {"name": "registry", "private_link_service_id": registry.id, "group_ids": ["registry"]}
-            ],
-            tags=ctx.tags(region.name),
-            opts=lz.vnet_writes.options(ctx.options(provider, depends_on=replicas)),
-        ))
-        network.PrivateDnsZoneGroup(
-            prefix,
-            resource_group_name=lz.resource_group.name,
-            private_endpoint_name=endpoint.name,
-            private_dns_zone_group_name="registry",
-            private_dns_zone_configs=[{"name": "registry", "private_dns_zone_id": zone.id}],
             opts=ctx.options(provider),
         )
         found.regions[region.key] = RegionRegistry(repository, registry.id)
     found.push.append(PushTarget(repository, None))
     found.cache = pulumi.Output.concat(registry.login_server, f"/{ctx.namespace}/build-cache")
+    found.private = PrivateRegistry(registry, zone, replicas)
     return found
 
 
@@ -310,11 +299,12 @@ class Registries(pulumi.ComponentResource):
     regions: dict[str, RegionRegistry]
     push: list[PushTarget]
     cache: pulumi.Output[str] | None
+    private: PrivateRegistry | None
 
     def __init__(self, name: str, context: dict, opts: pulumi.ResourceOptions | None = None):
         super().__init__("multicloud-inference:index:Registries", name, None, opts)
         ctx = RegistryContext(name=name, parent=self, **context)
-        self.regions, self.push, self.cache = {}, [], None
+        self.regions, self.push, self.cache, self.private = {}, [], None, None
         for cloud, builder in REGISTRIES.items():
             if not any(True for _ in ctx.plan.of_cloud(cloud)):
                 continue
@@ -322,4 +312,54 @@ class Registries(pulumi.ComponentResource):
             self.regions.update(found.regions)
             self.push += found.push
             self.cache = self.cache or found.cache
+            self.private = self.private or found.private
         self.register_outputs({"repositories": {key: r.repository for key, r in self.regions.items()}})
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegistryEndpointsArgs:
+    private: PrivateRegistry
+    regions: list  # the Azure regions' plans
+    landing_zones: dict
+    provider: pulumi.ProviderResource
+    tags: Callable[[str], dict[str, str]]
+
+
+class RegistryEndpoints(pulumi.ComponentResource):
+    """A private endpoint to the registry in every Azure region's VNet, so nodes pull privately.
+
+    Declared after the VPN mesh on purpose: an endpoint is a write to its VNet, and Azure's writes
+    to one VNet are serialised (`VnetWrites`), so declared earlier it would queue ahead of the hub's
+    VPN gateway, the first deployment's longest step. Each region's Triton waits for its own."""
+
+    ready: dict[str, list[pulumi.Resource]]
+
+    def __init__(self, name: str, args: RegistryEndpointsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("multicloud-inference:index:RegistryEndpoints", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        self.ready = {}
+        for region in args.regions:
+            lz, prefix = args.landing_zones[region.key], f"{name}-{region.name}"
+            # After every replica: the endpoint gets an address for each regional data endpoint.
+            endpoint = lz.vnet_writes.took(network.PrivateEndpoint(
+                prefix,
+                resource_group_name=lz.resource_group.name,
+                location=region.name,
+                subnet={"id": lz.subnets["endpoints"].id},
+                private_link_service_connections=[
+                    {"name": "registry", "private_link_service_id": args.private.registry.id, "group_ids": ["registry"]}
+                ],
+                tags=args.tags(region.name),
+                opts=lz.vnet_writes.options(pulumi.ResourceOptions.merge(
+                    child, pulumi.ResourceOptions(depends_on=args.private.replicas))),
+            ))
+            records = network.PrivateDnsZoneGroup(
+                prefix,
+                resource_group_name=lz.resource_group.name,
+                private_endpoint_name=endpoint.name,
+                private_dns_zone_group_name="registry",
+                private_dns_zone_configs=[{"name": "registry", "private_dns_zone_id": args.private.dns_zone.id}],
+                opts=child,
+            )
+            self.ready[region.key] = [endpoint, records]
+        self.register_outputs({})
