@@ -25,7 +25,9 @@ from planning.addressing import (
 from planning.gpu import GPU_TYPES, placement_error
 from planning.mesh import PAIR_KEYS, mesh_config_problems
 from planning.regions import CLOUDS, KNOWN_REGIONS, Cloud, region_key
+from settings import autoscaling as autoscaling_settings
 from settings import serving as serving_settings
+from settings.autoscaling import AutoscalingSettings
 from settings.base import KEY_ROOT, LABEL_PATTERN, NAME_PATTERN, ConfigError, StrictModel, describe, key_path
 from settings.serving import DeployerSettings, ImageSettings, RolloutSettings, ServingSettings
 
@@ -147,6 +149,7 @@ class Settings(StrictModel):
     serving: ServingSettings = ServingSettings()
     rollout: RolloutSettings = RolloutSettings()
     deployer: DeployerSettings = DeployerSettings()
+    autoscaling: AutoscalingSettings = AutoscalingSettings()
 
     # Filled by load_settings once the semantic checks pass.
     region_cidrs: dict[str, IPv4Network] = Field(default_factory=dict, exclude=True)
@@ -259,6 +262,7 @@ def _semantic_problems(settings: Settings) -> Iterator[str]:
     asns = {c: asn for c, asn in settings.network.asns.items() if c in configured}
     for path, problem in mesh_config_problems(configured, asns, settings.network.tunnel_cidrs):
         yield f"{key_path('network', *path)}: {problem}"
+    yield from autoscaling_settings.problems(settings)
 
 
 def _hub_residency_problems(settings: Settings, cloud: Cloud, spec: CloudSpec) -> Iterator[str]:

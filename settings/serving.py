@@ -4,7 +4,7 @@
 image: {build: true}                 # default: build inference_image/ once, push to every registry
 # image: {digest: sha256:...}        # redeploy an earlier build from the platform's own registries
 # image: {ref: registry/repo@sha256:...}   # deploy a prebuilt image verbatim, build nothing
-serving: {replicas: 1, gpus_per_pod: 1, cpu: "4", memory: 16Gi, engine_cache_size: 20Gi, ready_timeout_minutes: 40}
+serving: {gpus_per_pod: 1, cpu: "4", memory: 16Gi, engine_cache_size: 20Gi, ready_timeout_minutes: 40}
 rollout: {waves: [[aws:eu-central-1], [gcp:europe-west4, azure:westeurope], [rest]]}
 deployer: {network: aws:eu-central-1}   # or {egress_cidrs: [198.51.100.0/24]}
 ```
@@ -50,7 +50,9 @@ class ImageSettings(StrictModel):
 
 
 class ServingSettings(StrictModel):
-    replicas: int = Field(1, ge=1, le=64, description="Triton pods per region")
+    replicas: int | None = Field(
+        None, ge=1, le=64, description="Replaced by autoscaling.min_replicas/max_replicas (settings/autoscaling.py)"
+    )
     gpus_per_pod: int = Field(1, ge=1, le=8, description="nvidia.com/gpu limit of each Triton pod")
     cpu: str = Field("4", description="CPU request (and limit) of each Triton pod, a Kubernetes quantity")
     memory: str = Field("16Gi", description="Memory request (and limit) of each Triton pod")
