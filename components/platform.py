@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import pulumi
 
+from components.autoscaling import build_autoscaling
 from components.context import RegionContext, region_tags
 from components.kubernetes import CLUSTERS
 from components.landing_zone.aws import AwsLandingZone, AwsLandingZoneArgs
@@ -91,6 +92,8 @@ class Platform(pulumi.ComponentResource):
             mode=settings.image.mode, registries=self.registries, digest=settings.image.digest, ref=settings.image.ref,
         ), child)
         self.serving = self._serve(name, child)
+        # Pods on Triton's own load signal, GPU nodes on pending pods (components/autoscaling).
+        self.autoscaling = build_autoscaling(contexts, self.clusters, self.serving, child)
         # The cross-cloud network comes after the clusters (the AWS ingress rules sit on their
         # security groups); nothing outside the mesh waits for a VPN.
         self.mesh, self.peer_ingress = build_network(
