@@ -11,11 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components.serving.triton import APP_LABELS
+from offline.plan import REPO_ROOT
 from planning.autoscaling import (
+    ADAPTER_CHART,
     AWS_ACCELERATOR_LABEL,
+    CLUSTER_AUTOSCALER_CHART,
     CLUSTER_AUTOSCALER_IMAGES,
     NODE_TEMPLATE,
     POD_METRICS,
+    PROMETHEUS_CHART,
     adapter_rules,
     autoscaler_node_labels,
     node_template_tags,
@@ -278,3 +282,14 @@ def test_a_config_loads_exactly_when_its_pods_fit_every_gpu_pool(min_replicas, m
 
 
 DEV = stack_platform_config("dev")
+
+
+def test_the_readme_documents_every_key_and_pin():
+    readme = (REPO_ROOT / "README.md").read_text()
+    for key in AutoscalingSettings.model_fields:
+        assert f"`autoscaling.{key}`" in readme, key
+    for metric in POD_METRICS.values():
+        assert f"`{metric.name}`" in readme and f"`{metric.key}`" in readme
+    for chart in (PROMETHEUS_CHART, ADAPTER_CHART, CLUSTER_AUTOSCALER_CHART):
+        assert f"`{chart.name}` {chart.version}" in readme, chart
+    assert CLUSTER_AUTOSCALER_IMAGES["1.33"] in readme

@@ -68,6 +68,7 @@ def test_every_region_serves_triton_in_its_own_cluster(prod_plan, key):
     below = prod_plan.children(prod_plan.one("multicloud-inference:index:TritonRegion", name(key))["urn"])
     assert sorted(r["type"] for r in below) == sorted([
         "kubernetes:core/v1:Namespace", ACCOUNT, DEPLOYMENT, SERVICE, PDB, JOB,
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy", "kubernetes:networking.k8s.io/v1:NetworkPolicy",
     ])
 
 

@@ -74,6 +74,8 @@ def cluster_autoscaler_policy(cluster_name: str, cluster_arn: str) -> str:
 def cluster_autoscaler_values(cluster_name: pulumi.Input[str], region: str, image: str) -> dict:
     repository, tag = image.rsplit(":", 1)
     return {
+        # Deployment `kube-system/cluster-autoscaler` (the chart would name it after cloud and chart).
+        "fullnameOverride": "cluster-autoscaler",
         "cloudProvider": "aws",
         "awsRegion": region,
         # Node groups tagged k8s.io/cluster-autoscaler/enabled and k8s.io/cluster-autoscaler/<cluster>.
