@@ -130,7 +130,7 @@ def _policy(name, description, check, types, *, severity, enforcement) -> Policy
 
 
 POLICIES = (
-    _policy("kubernetes-autoscaling-hpa-bounds-valid",
+    _policy("kubernetes-autoscaling-horizontalpodautoscaler-bounds-valid",
             "A HorizontalPodAutoscaler has a maxReplicas at least its minReplicas (default 1).",
             check_hpa_bounds, HPA_TYPES, severity="high", enforcement="mandatory"),
     _policy("aws-eks-nodegroup-gpu-autoscaling-required",

@@ -9,6 +9,7 @@ S3 = "aws:s3/bucket:Bucket"
 SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 REMOVE = object()  # mutation that drops the resource from the plan
 POD = "spec.template.spec"
+HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 
 # policy, mutated (type, name), property path (or REMOVE), new value, expected message part,
 # and the resource the violation is reported on when it is not the mutated one.
@@ -162,11 +163,11 @@ CASES = [
     ("gcp-artifactregistry-repository-immutable-tags", ("gcp:artifactregistry/repository:Repository", "inference-ew4"),
      "dockerConfig", DELETE, "dockerConfig.immutableTags is not set", None),
     # autoscaling
-    ("kubernetes-autoscaling-hpa-bounds-valid", ("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "triton"),
+    ("kubernetes-autoscaling-horizontalpodautoscaler-bounds-valid", (HPA, "triton"),
      "spec.maxReplicas", 0.0, "spec.maxReplicas (0) is below spec.minReplicas (1)", None),
-    ("kubernetes-autoscaling-hpa-bounds-valid", ("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "triton"),
+    ("kubernetes-autoscaling-horizontalpodautoscaler-bounds-valid", (HPA, "triton"),
      "spec.minReplicas", 9.0, "spec.maxReplicas (8) is below spec.minReplicas (9)", None),
-    ("kubernetes-autoscaling-hpa-bounds-valid", ("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "triton"),
+    ("kubernetes-autoscaling-horizontalpodautoscaler-bounds-valid", (HPA, "triton"),
      "spec.maxReplicas", DELETE, "spec.maxReplicas is not set", None),
     ("aws-eks-nodegroup-gpu-autoscaling-required", ("aws:eks/nodeGroup:NodeGroup", "gpu"), "scalingConfig.maxSize", 0.0,
      "maximum (0) is not above its minimum (0)", None),
@@ -229,8 +230,7 @@ def test_pools_without_gpus_are_not_judged_by_the_gpu_autoscaling_policies(plan,
 
 
 def test_an_hpa_bound_unknown_at_preview_is_not_judged(plan, run):
-    set_path(find(plan, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "triton")["inputs"],
-             "spec.maxReplicas", "[unknown]")
+    set_path(find(plan, HPA, "triton")["inputs"], "spec.maxReplicas", "[unknown]")
     assert run(plan) == []
 
 
