@@ -31,10 +31,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal, Protocol
 
-from planning.clusters import GPU_TYPE_LABEL, INFERENCE_NAMESPACE, GpuRequestLike, NodePoolPlan
+from planning.clusters import GPU_TYPE_LABEL, INFERENCE_NAMESPACE, NodePoolPlan
 from planning.gpu import GPU_CATALOG
+from planning.machines import machine_shape, pods_per_node
 from planning.regions import Cloud
-from planning.serving import METRICS_PORT
+from planning.serving import METRICS_PORT, quantity
 
 # --- pods ------------------------------------------------------------------------------------------
 
@@ -134,9 +135,25 @@ class PodAutoscalingPlan:
         }
 
 
-def gpu_pod_capacity(gpu: GpuRequestLike, gpus_per_pod: int) -> int:
+@dataclass(frozen=True)
+class PodRequest:
+    """What one Triton pod asks a node for (`serving.gpus_per_pod`, `serving.cpu`, `serving.memory`)."""
+
+    gpus: int
+    cpu: str
+    memory: str
+
+
+def pods_per_gpu_node(cloud: Cloud, pool: NodePoolPlan, pod: PodRequest) -> int:
+    """How many Triton pods one node of the GPU pool holds: by GPUs, and by what the kubelet leaves of
+    the machine's CPUs and memory (0: the pod fits no node, so no autoscaler will ever add one)."""
+    return pods_per_node(machine_shape(cloud, pool.machine_type), pool.gpus_per_node, pod.gpus,
+                         quantity(pod.cpu), quantity(pod.memory))
+
+
+def gpu_pod_capacity(cloud: Cloud, pool: NodePoolPlan, pod: PodRequest) -> int:
     """How many Triton pods a region's GPU pool holds at `max_nodes`."""
-    return (gpu.max_nodes * gpu.gpus_per_node) // gpus_per_pod
+    return pool.max_nodes * pods_per_gpu_node(cloud, pool, pod)
 
 
 # --- the metrics stack -----------------------------------------------------------------------------
@@ -309,14 +326,14 @@ class AutoscalingRequestLike(Protocol):
 def plan_region_autoscaling(
     cloud: Cloud,
     pool: NodePoolPlan,
-    gpu: GpuRequestLike,
-    gpus_per_pod: int,
+    pod: PodRequest,
     request: AutoscalingRequestLike,
     kubernetes_version: str,
 ) -> RegionAutoscalingPlan:
-    """One region's plan, from its (validated) GPU request and the stack's autoscaling settings."""
+    """One region's plan, from its GPU pool's plan, the Triton pod's requests and the stack's
+    (validated) autoscaling settings."""
     metric = POD_METRICS[request.metric]
-    capacity = gpu_pod_capacity(gpu, gpus_per_pod)
+    capacity = gpu_pod_capacity(cloud, pool, pod)
     pods = PodAutoscalingPlan(
         min_replicas=request.min_replicas,
         # Unset: as many pods as the region's GPU pool holds at its maximum.

@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from planning.addressing import RegionSubnets, aws_subnets, azure_subnets, gcp_subnets
-from planning.autoscaling import RegionAutoscalingPlan, plan_region_autoscaling
+from planning.autoscaling import PodRequest, RegionAutoscalingPlan, plan_region_autoscaling
 from planning.clusters import ClusterPlan, plan_cluster
 from planning.deployer import ClusterAccess, plan_access
 from planning.mesh import MeshPlan, plan_mesh
@@ -124,10 +124,10 @@ def plan_platform(settings: Settings) -> PlatformPlan:
         triton=plan_triton(settings.autoscaling.min_replicas, serving.gpus_per_pod, serving.cpu, serving.memory,
                            serving.engine_cache_size, serving.ready_timeout_minutes),
         autoscaling=MappingProxyType({
-            region_key(cloud, spec.name): plan_region_autoscaling(
-                cloud, regions[region_key(cloud, spec.name)].cluster.gpu, settings.gpu_for(spec),
-                serving.gpus_per_pod, settings.autoscaling, settings.kubernetes.version,
+            key: plan_region_autoscaling(
+                region.cloud, region.cluster.gpu, PodRequest(serving.gpus_per_pod, serving.cpu, serving.memory),
+                settings.autoscaling, settings.kubernetes.version,
             )
-            for cloud, spec in settings.regions()
+            for key, region in regions.items()
         }),
     )

@@ -21,8 +21,17 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from planning.autoscaling import CLUSTER_AUTOSCALER_IMAGES, MAX_STABILIZATION_SECONDS, POD_METRICS, gpu_pod_capacity
-from planning.gpu import GPU_CATALOG
+from planning.autoscaling import (
+    CLUSTER_AUTOSCALER_IMAGES,
+    MAX_STABILIZATION_SECONDS,
+    POD_METRICS,
+    PodRequest,
+    pods_per_gpu_node,
+)
+from planning.clusters import plan_cluster
+from planning.gpu import placement_error
+from planning.machines import machine_shape
+from planning.serving import quantity
 from settings.base import StrictModel, key_path
 
 if TYPE_CHECKING:
@@ -81,19 +90,43 @@ def problems(settings: Settings) -> Iterator[str]:
 
 
 def _capacity_problems(settings: Settings) -> Iterator[str]:
-    """The most pods the HPA may ask for must fit every region's GPU pool at its maximum: pods that
-    cannot fit stay pending for ever, and the node autoscaler can do nothing about them."""
-    autoscaling, gpus_per_pod = settings.autoscaling, settings.serving.gpus_per_pod
+    """A Triton pod must fit a GPU node (GPUs, CPUs, memory), and the most pods the HPA may ask for
+    must fit every region's GPU pool at its maximum: pods that cannot fit stay pending for ever, and
+    no node autoscaler adds a node for them."""
+    autoscaling, serving = settings.autoscaling, settings.serving
+    try:
+        pod = PodRequest(serving.gpus_per_pod, serving.cpu, serving.memory)
+        cpu, memory = quantity(serving.cpu), quantity(serving.memory)
+    except ValueError:
+        return  # reported as such (serving.cpu, serving.memory)
     key = "max_replicas" if autoscaling.max_replicas is not None else "min_replicas"
     wanted = autoscaling.max_replicas if autoscaling.max_replicas is not None else autoscaling.min_replicas
     for cloud, region in settings.regions():
         gpu = settings.gpu_for(region)
-        if gpu.type not in GPU_CATALOG or gpus_per_pod > gpu.gpus_per_node:
+        if placement_error(gpu.type, cloud, gpu.gpus_per_node, gpu.spot) or pod.gpus > gpu.gpus_per_node:
             continue  # reported as such (gpu.type, serving.gpus_per_pod)
-        capacity = gpu_pod_capacity(gpu, gpus_per_pod)
+        where = f"{cloud}:{region.name}"
+        pool = plan_cluster(cloud, gpu, settings.kubernetes.system_nodes).gpu
+        shape = machine_shape(cloud, pool.machine_type)
+        if cpu > shape.allocatable_cpu:
+            yield (
+                f"{key_path('serving', 'cpu')}: {serving.cpu} CPUs do not fit the {pool.machine_type} nodes of {where}, "
+                f"which leave about {shape.allocatable_cpu:.2f} to pods; lower it or use larger GPU machines "
+                "(gpu.gpus_per_node)"
+            )
+            continue
+        if memory > shape.allocatable_memory:
+            yield (
+                f"{key_path('serving', 'memory')}: {serving.memory} does not fit the {pool.machine_type} nodes of "
+                f"{where}, which leave about {shape.allocatable_memory / 2**30:.1f}Gi to pods; lower it or use "
+                "larger GPU machines (gpu.gpus_per_node)"
+            )
+            continue
+        per_node = pods_per_gpu_node(cloud, pool, pod)
+        capacity = pool.max_nodes * per_node
         if wanted > capacity:
             yield (
-                f"{key_path('autoscaling', key)}: {wanted} Triton pods do not fit the GPU pool of "
-                f"{cloud}:{region.name}, which holds {capacity} (gpu.max_nodes {gpu.max_nodes} x "
-                f"{gpu.gpus_per_node} GPUs per node / serving.gpus_per_pod {gpus_per_pod}); lower it or raise gpu.max_nodes"
+                f"{key_path('autoscaling', key)}: {wanted} Triton pods do not fit the GPU pool of {where}, which "
+                f"holds {capacity} (gpu.max_nodes {gpu.max_nodes} x {per_node} per {pool.machine_type} node); "
+                "lower it or raise gpu.max_nodes"
             )

@@ -20,14 +20,18 @@ from planning.autoscaling import (
     NODE_TEMPLATE,
     POD_METRICS,
     PROMETHEUS_CHART,
+    PodRequest,
     adapter_rules,
     autoscaler_node_labels,
+    gpu_pod_capacity,
     node_template_tags,
     plan_region_autoscaling,
+    pods_per_gpu_node,
     triton_scrape_config,
 )
 from planning.clusters import GPU_TAINT, NodePoolPlan, Taint, plan_cluster
 from planning.gpu import GPU_CATALOG
+from planning.machines import machine_shape, machine_shapes
 from planning.platform import plan_platform
 from planning.serving import METRICS_PORT
 from settings import ConfigError, load_settings
@@ -100,11 +104,13 @@ def test_the_plan_keeps_its_minimum_as_tritons_baseline(prod):
     assert prod.triton.replicas == 1
 
 
+POD = PodRequest(1, "3", "12Gi")
+
+
 @pytest.mark.parametrize("metric", sorted(POD_METRICS))
 def test_an_unset_target_is_the_metrics_default(metric):
     pool = plan_cluster("gcp", load_settings(stack_platform_config("dev")).gpu, 2).gpu
-    request = AutoscalingSettings(metric=metric)
-    plan = plan_region_autoscaling("gcp", pool, load_settings(stack_platform_config("dev")).gpu, 1, request, "1.33")
+    plan = plan_region_autoscaling("gcp", pool, POD, AutoscalingSettings(metric=metric), "1.33")
     assert plan.pods.target == POD_METRICS[metric].default_target
     assert POD_METRICS[metric].minimum <= plan.pods.target <= POD_METRICS[metric].maximum
 
@@ -159,7 +165,7 @@ def test_every_aws_gpu_pool_gets_a_template_the_autoscaler_can_read(gpu_type):
     gpus = min(offer.machine_types)
     request = type("Gpu", (), {"type": gpu_type, "gpus_per_node": gpus, "min_nodes": 0, "max_nodes": 2, "spot": False})
     pool = plan_cluster("aws", request, 2).gpu
-    plan = plan_region_autoscaling("aws", pool, request, 1, AutoscalingSettings(), "1.33")
+    plan = plan_region_autoscaling("aws", pool, POD, AutoscalingSettings(), "1.33")
     tags = plan.nodes.template_tags
     # AWS limits tag keys to 128 characters and values to 256.
     assert all(len(k) <= 128 and len(v) <= 256 for k, v in tags.items())
@@ -178,6 +184,33 @@ def test_only_aws_gpu_pools_get_the_autoscalers_gpu_label():
     assert autoscaler_node_labels("gcp", plan_cluster("gcp", request, 2).gpu) == {}
 
 
+# --- a pod must fit a GPU node, or no autoscaler adds one for it --------------------------------------
+
+
+def test_every_catalogue_machine_has_a_shape_with_its_source():
+    machines = {(cloud, machine) for offers in GPU_CATALOG.values() for cloud, offer in offers.items()
+                for machine in offer.machine_types.values()}
+    assert set(machine_shapes()) == machines
+    for shape in machine_shapes().values():
+        assert shape.source.startswith("https://") and shape.checked
+        # The kubelet and node agents take a few percent, never most of a machine.
+        assert 0.85 * shape.vcpus < shape.allocatable_cpu < shape.vcpus
+        assert 0.75 * shape.memory_gib * 2**30 < shape.allocatable_memory < shape.memory_gib * 2**30
+
+
+def test_pods_per_node_is_bounded_by_gpus_cpus_and_memory():
+    request = type("Gpu", (), {"type": "T4", "gpus_per_node": 4, "min_nodes": 0, "max_nodes": 3, "spot": False})
+    pool = plan_cluster("aws", request, 2).gpu  # g4dn.12xlarge: 4 GPUs, 48 vCPUs, 192 GiB
+    assert pods_per_gpu_node("aws", pool, PodRequest(1, "3", "12Gi")) == 4
+    assert pods_per_gpu_node("aws", pool, PodRequest(2, "3", "12Gi")) == 2
+    assert pods_per_gpu_node("aws", pool, PodRequest(1, "16", "12Gi")) == 2
+    assert pods_per_gpu_node("aws", pool, PodRequest(1, "3", "64Gi")) == 2
+    assert gpu_pod_capacity("aws", pool, PodRequest(1, "16", "12Gi")) == 3 * 2
+    small = plan_cluster("aws", type("Gpu", (), {**vars(request), "gpus_per_node": 1}), 2).gpu  # g4dn.xlarge
+    assert pods_per_gpu_node("aws", small, PodRequest(1, "4", "12Gi")) == 0
+    assert machine_shape("aws", small.machine_type).vcpus == 4
+
+
 # --- refused configs ----------------------------------------------------------------------------------
 
 CASES = {
@@ -192,6 +225,14 @@ CASES = {
     "min replicas beyond the pool when max is unset": (
         lambda c: c["autoscaling"].pop("max_replicas") and c["autoscaling"].update(min_replicas=9),
         f"{KEY}.autoscaling.min_replicas: 9 Triton pods do not fit the GPU pool of aws:us-east-1, which holds 8",
+    ),
+    "pod asks for a whole 4-vcpu machine": (
+        lambda c: c["serving"].update(cpu="4"),
+        f"{KEY}.serving.cpu: 4 CPUs do not fit the g6.xlarge nodes of aws:us-east-1, which leave about 3.67 to pods",
+    ),
+    "pod asks for all of a machine's memory": (
+        lambda c: c["serving"].update(memory="16Gi"),
+        f"{KEY}.serving.memory: 16Gi does not fit the g6.xlarge nodes of aws:us-east-1, which leave about 12.8Gi",
     ),
     "queue time target of zero": (
         lambda c: c["autoscaling"].update(target=0),
