@@ -11,7 +11,7 @@ per-pod custom metric (`custom.metrics.k8s.io`) that tracks load per GPU:
 * `gpu_utilization`: Triton's `nv_gpu_utilization` (0..1 per GPU) as a percentage.
 
 Prometheus scrapes Triton's metrics port in the `inference` namespace only, and prometheus-adapter
-serves both metrics to the HPA (`PROMETHEUS_ADAPTER_RULES`). The HPA waits before acting: a short
+serves both metrics to the HPA (`adapter_rules`). The HPA waits before acting: a short
 window before adding pods (each one costs a GPU node and a TensorRT engine build), a long one before
 removing them, so that engines are not rebuilt every few minutes.
 
@@ -21,7 +21,9 @@ program deploys, which auto-discovers the managed node groups and is told, throu
 group's Auto Scaling group, which labels, taints and GPUs a node would bring: that is what lets it
 scale a pool up from zero nodes for a pending pod. Serving pods carry
 `cluster-autoscaler.kubernetes.io/safe-to-evict: "false"` (honoured by all three autoscalers): a
-GPU node is removed only once the HPA has emptied it, never by evicting a pod mid-request.
+GPU node is removed only once the HPA has emptied it, never by evicting a pod mid-request. And a
+pod must fit a GPU node, CPU and memory included (`planning/machines.py`), or no autoscaler will
+ever add one for it: `pods_per_gpu_node` counts what one node holds.
 """
 
 from __future__ import annotations
