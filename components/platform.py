@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import pulumi
 
+from components.autoscaling import build_autoscaling
 from components.context import RegionContext, region_tags
 from components.kubernetes import CLUSTERS, cluster_addons
 from components.landing_zone.aws import AwsLandingZone, AwsLandingZoneArgs
@@ -110,6 +111,8 @@ class Platform(pulumi.ComponentResource):
             cluster_addons(contexts[key], cluster)
         self.registry_endpoints = self._registry_endpoints(name, stack, child)
         self.serving = self._serve(name, child)
+        # Pods on Triton's own load signal, GPU nodes on pending pods (components/autoscaling).
+        self.autoscaling = build_autoscaling(contexts, self.clusters, self.serving, child)
         self.register_outputs({})
 
     def _registry_endpoints(self, name: str, stack: str, child: pulumi.ResourceOptions) -> RegistryEndpoints | None:

@@ -184,6 +184,10 @@ def _computed(type_: str, name: str, inputs: dict[str, Any], provider_inputs: di
                 "repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{region}.amazonaws.com/{physical}",
             },
             "aws:ec2/eip:Eip": {"allocationId": f"eipalloc-{_digest(name, 17)}", "publicIp": _public_ip(name)},
+            # The Cluster Autoscaler's node-template tags go on the group's Auto Scaling group.
+            "aws:eks/nodeGroup:NodeGroup": {
+                "resources": [{"autoscalingGroups": [{"name": f"eks-{physical}-{_digest(name, 8)}"}]}],
+            },
             "aws:eks/cluster:Cluster": {
                 "name": physical,
                 "vpcConfig": {**inputs.get("vpcConfig", {}), "clusterSecurityGroupId": f"sg-{_digest(name, 17)}"},

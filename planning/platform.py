@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from planning.addressing import RegionSubnets, aws_subnets, azure_subnets, gcp_subnets
+from planning.autoscaling import PodRequest, RegionAutoscalingPlan, plan_region_autoscaling
 from planning.clusters import ClusterPlan, plan_cluster
 from planning.deployer import ClusterAccess, plan_access
 from planning.mesh import MeshPlan, plan_mesh
@@ -58,6 +59,8 @@ class PlatformPlan:
     waves: tuple[tuple[str, ...], ...]
     """Rollout waves of region keys: a wave's Deployments wait for the previous wave's gates."""
     triton: TritonPlan
+    autoscaling: Mapping[str, RegionAutoscalingPlan]
+    """Per region: its HorizontalPodAutoscaler, and how its GPU pool scales (planning/autoscaling.py)."""
 
     def wave_of(self, key: str) -> int:
         return wave_of(self.waves, key)
@@ -117,6 +120,14 @@ def plan_platform(settings: Settings) -> PlatformPlan:
         access=MappingProxyType(access),
         deployer_region=settings.deployer.network,
         waves=plan_waves(list(regions), settings.rollout.waves),
-        triton=plan_triton(serving.replicas, serving.gpus_per_pod, serving.cpu, serving.memory,
+        # The HorizontalPodAutoscaler owns the pod count; a region starts from (and keeps) its minimum.
+        triton=plan_triton(settings.autoscaling.min_replicas, serving.gpus_per_pod, serving.cpu, serving.memory,
                            serving.engine_cache_size, serving.ready_timeout_minutes),
+        autoscaling=MappingProxyType({
+            key: plan_region_autoscaling(
+                region.cloud, region.cluster.gpu, PodRequest(serving.gpus_per_pod, serving.cpu, serving.memory),
+                settings.autoscaling, settings.kubernetes.version,
+            )
+            for key, region in regions.items()
+        }),
     )

@@ -26,7 +26,9 @@ from planning.addressing import (
 from planning.gpu import GPU_CATALOG, GPU_TYPES, placement_error
 from planning.mesh import PAIR_KEYS, mesh_config_problems
 from planning.regions import AWS_DEFAULT_ZONES, AWS_ZONE_IDS, CLOUD_TITLES, CLOUDS, KNOWN_REGIONS, Cloud, region_key
+from settings import autoscaling as autoscaling_settings
 from settings import serving as serving_settings
+from settings.autoscaling import AutoscalingSettings
 from settings.base import (
     KEY_ROOT,
     LABEL_PATTERN,
@@ -166,6 +168,7 @@ class Settings(StrictModel):
     rollout: RolloutSettings = RolloutSettings()
     deployer: DeployerSettings = DeployerSettings()
     prices: PriceSettings = PriceSettings()
+    autoscaling: AutoscalingSettings = AutoscalingSettings()
 
     # Filled by load_settings once the semantic checks pass; not a config key.
     _region_cidrs: dict[str, IPv4Network] = PrivateAttr(default_factory=dict)
@@ -339,6 +342,7 @@ def _network_problems(settings: Settings) -> Iterator[str]:
     for path, problem in mesh_config_problems(configured, asns, settings.network.tunnel_cidrs):
         yield f"{key_path('network', *path)}: {problem}"
     yield from price_problems(settings)
+    yield from autoscaling_settings.problems(settings)
 
 
 def _address_problems(settings: Settings) -> Iterator[str]:

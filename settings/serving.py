@@ -4,7 +4,7 @@
 image: {build: true}                 # default: build inference_image/ once, push to every registry
 # image: {digest: sha256:...}        # redeploy an earlier build from the platform's own registries
 # image: {ref: registry/repo@sha256:...}   # deploy a prebuilt image verbatim, build nothing
-serving: {replicas: 1, gpus_per_pod: 1, cpu: "4", memory: 16Gi, engine_cache_size: 20Gi, ready_timeout_minutes: 40}
+serving: {gpus_per_pod: 1, cpu: "3", memory: 12Gi, engine_cache_size: 20Gi, ready_timeout_minutes: 40}
 rollout: {waves: [[aws:eu-central-1], [gcp:europe-west4, azure:westeurope], [rest]]}
 deployer: {network: aws:eu-central-1}   # or {egress_cidrs: [198.51.100.0/24]}
 ```
@@ -50,10 +50,14 @@ class ImageSettings(StrictModel):
 
 
 class ServingSettings(StrictModel):
-    replicas: int = Field(1, ge=1, le=64, description="Triton pods per region")
+    replicas: int | None = Field(
+        None, ge=1, le=64, description="Replaced by autoscaling.min_replicas/max_replicas (settings/autoscaling.py)"
+    )
     gpus_per_pod: int = Field(1, ge=1, le=8, description="nvidia.com/gpu limit of each Triton pod")
-    cpu: str = Field("4", description="CPU request (and limit) of each Triton pod, a Kubernetes quantity")
-    memory: str = Field("16Gi", description="Memory request (and limit) of each Triton pod")
+    # Below a 4-vCPU / 16 GiB GPU machine's allocatable capacity (g6.xlarge, g4dn.xlarge, NC4as_T4_v3):
+    # a pod asking for the whole machine fits no node, and no autoscaler would add one for it.
+    cpu: str = Field("3", description="CPU request (and limit) of each Triton pod, a Kubernetes quantity")
+    memory: str = Field("12Gi", description="Memory request (and limit) of each Triton pod")
     engine_cache_size: str = Field("20Gi", description="Size limit of the pod's TensorRT engine cache volume")
     ready_timeout_minutes: int = Field(
         40, ge=10, le=180, description="How long a region may take to serve: GPU node scale-up, image pull, engine build"

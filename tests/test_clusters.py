@@ -61,7 +61,9 @@ def test_gpu_pool_is_tainted_labelled_and_sized_as_configured(prod_plan, cloud, 
     labels = {"multicloud-inference/pool": "gpu", "multicloud-inference/gpu-type": PROD_GPU[cloud]}
     if cloud == "aws":
         assert inputs["amiType"] == "AL2023_x86_64_NVIDIA" and inputs["instanceTypes"] == [machine]
-        assert inputs["taints"] == [{**GPU_TAINT, "effect": "NO_SCHEDULE"}] and inputs["labels"] == labels
+        assert inputs["taints"] == [{**GPU_TAINT, "effect": "NO_SCHEDULE"}]
+        # Plus the Cluster Autoscaler's GPU label (tests/test_autoscaling.py).
+        assert inputs["labels"] == {**labels, "k8s.amazonaws.com/accelerator": "nvidia-l4"}
         assert (inputs["scalingConfig"]["minSize"], inputs["scalingConfig"]["maxSize"]) == (1, 8)
         assert inputs["capacityType"] == "ON_DEMAND"
     elif cloud == "azure":

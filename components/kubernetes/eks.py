@@ -1,6 +1,9 @@
 """EKS in one AWS region: private API endpoint, secrets encrypted with the region's KMS key, managed
 node groups (system, and GPU on the AL2023 NVIDIA AMI), core add-ons, and an EKS Pod Identity role
-that lets the inference service account read the region's model bucket and nothing else."""
+that lets the inference service account read the region's model bucket and nothing else.
+
+EKS does not scale managed node groups by itself: the Cluster Autoscaler that components/autoscaling
+deploys does, between each group's min and max size."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from pulumi_aws.get_caller_identity import get_caller_identity_output
 
 from components.kubernetes.common import ClusterArgs, exec_kubeconfig, kubernetes_provider
 from components.landing_zone.aws import AwsLandingZone
+from planning.autoscaling import autoscaler_node_labels
 from planning.clusters import INFERENCE_NAMESPACE, INFERENCE_SERVICE_ACCOUNT, NodePoolPlan
 
 MANAGED_POLICY = "arn:aws:iam::aws:policy/"
@@ -190,10 +194,11 @@ class EksCluster(pulumi.ComponentResource):
             capacity_type="SPOT" if pool.spot else "ON_DEMAND",
             disk_size=100 if pool.gpus_per_node else 50,
             scaling_config={"min_size": pool.min_nodes, "max_size": pool.max_nodes, "desired_size": pool.min_nodes},
-            labels=pool.labels,
+            # GPU nodes also carry the Cluster Autoscaler's GPU label (planning/autoscaling.py).
+            labels={**pool.labels, **autoscaler_node_labels("aws", pool)},
             taints=[{"key": t.key, "value": t.value, "effect": TAINT_EFFECTS[t.effect]} for t in pool.taints],
             tags=tags,
-            # The autoscaler owns the desired size once the pool exists.
+            # The Cluster Autoscaler owns the desired size once the pool exists.
             opts=pulumi.ResourceOptions.merge(
                 opts,
                 pulumi.ResourceOptions(depends_on=depends_on, ignore_changes=["scalingConfig.desiredSize"]),

@@ -26,6 +26,7 @@ from pulumi_kubernetes.networking.v1 import NetworkPolicy
 from pulumi_kubernetes.policy.v1 import PodDisruptionBudget
 
 from components.kubernetes.common import kubernetes_options
+from planning.autoscaling import SERVING_POD_ANNOTATIONS
 from planning.clusters import INFERENCE_NAMESPACE, INFERENCE_SERVICE_ACCOUNT, POOL_LABEL
 from planning.platform import RegionPlan
 from planning.regions import Cloud
@@ -162,7 +163,9 @@ class TritonRegion(pulumi.ComponentResource):
             f"{name}-triton",
             metadata={"name": SERVICE_NAME, "namespace": ns, "labels": APP_LABELS},
             spec={
-                "replicas": triton.replicas,
+                # No `replicas`: the region's HorizontalPodAutoscaler (components/autoscaling) owns the
+                # count. Declared here, every `pulumi up` would reset it (server-side apply); left out,
+                # a new Deployment starts at 1 and the HPA raises it to autoscaling.min_replicas.
                 # A Deployment that cannot become ready fails here, not after the whole timeout.
                 "progress_deadline_seconds": triton.ready_timeout_seconds,
                 "revision_history_limit": 5,
@@ -170,7 +173,12 @@ class TritonRegion(pulumi.ComponentResource):
                 "strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 0, "max_surge": 1}},
                 "selector": {"match_labels": APP_LABELS},
                 "template": {
-                    "metadata": {"labels": {**APP_LABELS, **binding.pod_labels}},
+                    "metadata": {
+                        "labels": {**APP_LABELS, **binding.pod_labels},
+                        # No node autoscaler evicts a serving pod to consolidate (mid-request, or while it
+                        # builds its engines): a GPU node goes once the HPA has removed its pods.
+                        "annotations": dict(SERVING_POD_ANNOTATIONS),
+                    },
                     "spec": {
                         "service_account_name": account.metadata.name,
                         "automount_service_account_token": False,

@@ -7,7 +7,7 @@ module imports a provider SDK: rules read engine-shaped properties only.
 
 from __future__ import annotations
 
-from . import encryption, exposure, hygiene, network, registries, residency, workloads
+from . import autoscaling, encryption, exposure, hygiene, network, registries, residency, workloads
 from .definitions import PolicyDefinition
 
 PACK_NAME = "multicloud-inference-guardrails"
@@ -20,6 +20,7 @@ CATEGORIES: dict[str, tuple[PolicyDefinition, ...]] = {
     "network": network.POLICIES,
     "workloads": workloads.POLICIES,
     "registries": registries.POLICIES,
+    "autoscaling": autoscaling.POLICIES,
     "hygiene": hygiene.POLICIES,
 }
 

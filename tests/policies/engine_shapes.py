@@ -130,8 +130,15 @@ COMPLIANT: dict[tuple[str, str], tuple[dict[str, Any], dict[str, list[tuple[str,
         {},
     ),
     ("aws:eks/nodeGroup:NodeGroup", "gpu"): (
-        {"clusterName": "eks", "amiType": "AL2023_x86_64_NVIDIA", "tags": TAGS,
+        {"clusterName": "eks", "amiType": "AL2023_x86_64_NVIDIA", "tags": TAGS, "instanceTypes": ["g6.xlarge"],
+         "scalingConfig": {"minSize": 0.0, "maxSize": 4.0, "desiredSize": 0.0},
          "taints": [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}]},
+        {},
+    ),
+    # A fixed-size pool without GPUs is not judged by the GPU autoscaling policies.
+    ("aws:eks/nodeGroup:NodeGroup", "system"): (
+        {"clusterName": "eks", "amiType": "AL2023_x86_64_STANDARD", "tags": TAGS, "instanceTypes": ["m6i.xlarge"],
+         "scalingConfig": {"minSize": 2.0, "maxSize": 2.0, "desiredSize": 2.0}},
         {},
     ),
     ("aws:iam/role:Role", "replication"): (
@@ -199,9 +206,15 @@ COMPLIANT: dict[tuple[str, str], tuple[dict[str, Any], dict[str, list[tuple[str,
         {"location": "westeurope", "resourceGroupName": "rg-eu", "tags": TAGS,
          "apiServerAccessProfile": {"authorizedIPRanges": ["203.0.113.0/24"]},
          "securityProfile": {"azureKeyVaultKms": {"enabled": True, "keyId": "https://kv.vault.azure.net/keys/k/1",
-                                                  "keyVaultNetworkAccess": "Public"}}}, {}),
+                                                  "keyVaultNetworkAccess": "Public"}},
+         "agentPoolProfiles": [
+             {"name": "system", "mode": "System", "vmSize": "Standard_D4ds_v5", "count": 2.0},
+             {"name": "gpuinline", "mode": "User", "vmSize": "Standard_NC4as_T4_v3", "enableAutoScaling": True,
+              "minCount": 0.0, "maxCount": 2.0},
+         ]}, {}),
     ("azure-native:containerservice:AgentPool", "gpu"): (
         {"resourceGroupName": "rg-eu", "resourceName": "aks", "tags": TAGS, "vmSize": "Standard_NC24ads_A100_v4",
+         "enableAutoScaling": True, "minCount": 0.0, "maxCount": 4.0,
          "nodeTaints": ["nvidia.com/gpu=present:NoSchedule"]}, {}),
     # --- GCP ----------------------------------------------------------------------------
     ("gcp:storage/bucket:Bucket", "models-ew4"): (
@@ -235,7 +248,11 @@ COMPLIANT: dict[tuple[str, str], tuple[dict[str, Any], dict[str, list[tuple[str,
          "privateClusterConfig": {"enablePrivateNodes": True, "enablePrivateEndpoint": False},
          "masterAuthorizedNetworksConfig": {"cidrBlocks": [{"cidrBlock": "203.0.113.0/24", "displayName": "ops"}]}},
         {}),
-    ("gcp:container/nodePool:NodePool", "gpu"): ({"cluster": "gke", "location": "europe-west4-a"}, {}),
+    ("gcp:container/nodePool:NodePool", "gpu"): (
+        {"cluster": "gke", "location": "europe-west4-a",
+         "autoscaling": {"totalMinNodeCount": 0.0, "totalMaxNodeCount": 4.0, "locationPolicy": "ANY"},
+         "nodeConfig": {"machineType": "g2-standard-8",
+                        "guestAccelerators": [{"type": "nvidia-l4", "count": 1.0}]}}, {}),
     ("gcp:storage/transferJob:TransferJob", "ew4-to-ew1"): (
         {"description": "models", "transferSpec": {"gcsDataSource": {"bucketName": "models-ew4"},
                                                    "gcsDataSink": {"bucketName": "models-ew1"}}},
@@ -246,6 +263,13 @@ COMPLIANT: dict[tuple[str, str], tuple[dict[str, Any], dict[str, list[tuple[str,
     ("kubernetes:apps/v1:DaemonSet", "dcgm"): (
         {"metadata": {"name": "dcgm"}, "spec": {"template": {"spec": _pod_spec()}}}, {}),
     ("kubernetes:core/v1:Pod", "smoke"): ({"metadata": {"name": "smoke"}, "spec": _pod_spec()}, {}),
+    ("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "triton"): (
+        {"metadata": {"name": "triton"}, "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "triton"},
+            "minReplicas": 1.0, "maxReplicas": 8.0,
+            "metrics": [{"type": "Pods", "pods": {"metric": {"name": "triton_queue_time_per_request_us"},
+                                                  "target": {"type": "AverageValue", "averageValue": "10000"}}}]}},
+        {}),
 }
 
 

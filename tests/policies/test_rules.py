@@ -9,6 +9,7 @@ S3 = "aws:s3/bucket:Bucket"
 SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 REMOVE = object()  # mutation that drops the resource from the plan
 POD = "spec.template.spec"
+HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 
 # policy, mutated (type, name), property path (or REMOVE), new value, expected message part,
 # and the resource the violation is reported on when it is not the mutated one.
@@ -161,6 +162,28 @@ CASES = [
      "kmsKeyName", DELETE, "kmsKeyName is not set", None),
     ("gcp-artifactregistry-repository-immutable-tags", ("gcp:artifactregistry/repository:Repository", "inference-ew4"),
      "dockerConfig", DELETE, "dockerConfig.immutableTags is not set", None),
+    # autoscaling
+    ("kubernetes-autoscaling-horizontalpodautoscaler-bounds-valid", (HPA, "triton"),
+     "spec.maxReplicas", 0.0, "spec.maxReplicas (0) is below spec.minReplicas (1)", None),
+    ("kubernetes-autoscaling-horizontalpodautoscaler-bounds-valid", (HPA, "triton"),
+     "spec.minReplicas", 9.0, "spec.maxReplicas (8) is below spec.minReplicas (9)", None),
+    ("kubernetes-autoscaling-horizontalpodautoscaler-bounds-valid", (HPA, "triton"),
+     "spec.maxReplicas", DELETE, "spec.maxReplicas is not set", None),
+    ("aws-eks-nodegroup-gpu-autoscaling-required", ("aws:eks/nodeGroup:NodeGroup", "gpu"), "scalingConfig.maxSize", 0.0,
+     "maximum (0) is not above its minimum (0)", None),
+    ("aws-eks-nodegroup-gpu-autoscaling-required", ("aws:eks/nodeGroup:NodeGroup", "gpu"), "scalingConfig", DELETE,
+     "its minimum and maximum node counts are missing", None),
+    ("azure-containerservice-agentpool-gpu-autoscaling-required", ("azure-native:containerservice:AgentPool", "gpu"),
+     "enableAutoScaling", False, "the GPU agent pool does not autoscale", None),
+    ("azure-containerservice-agentpool-gpu-autoscaling-required", ("azure-native:containerservice:AgentPool", "gpu"),
+     "maxCount", DELETE, "its maximum node count is missing", None),
+    ("azure-containerservice-agentpool-gpu-autoscaling-required",
+     ("azure-native:containerservice:ManagedCluster", "aks"), "agentPoolProfiles.1.enableAutoScaling", DELETE,
+     "agentPoolProfiles[1] (gpuinline), a GPU pool, does not autoscale", None),
+    ("gcp-container-nodepool-gpu-autoscaling-required", ("gcp:container/nodePool:NodePool", "gpu"), "autoscaling",
+     DELETE, "the GPU node pool does not autoscale", None),
+    ("gcp-container-nodepool-gpu-autoscaling-required", ("gcp:container/nodePool:NodePool", "gpu"),
+     "autoscaling.totalMaxNodeCount", 0.0, "maximum (0) is not above its minimum (0)", None),
     # hygiene
     ("aws-any-resource-tags-required", ("aws:ec2/vpc:Vpc", "vpc"), "tags.owner", DELETE, "owner", None),
     ("azure-any-resource-tags-required", ("azure-native:keyvault:Vault", "kv"), "tags", DELETE, "platform, stack, owner", None),
@@ -193,6 +216,21 @@ def test_a_mutation_is_caught(plan, run, case):
 def test_a_node_agent_may_tolerate_the_gpu_taint_without_a_gpu(plan, run):
     daemonset = find(plan, "kubernetes:apps/v1:DaemonSet", "dcgm")
     set_path(daemonset["inputs"], f"{POD}.containers.0.resources.limits", {"cpu": "100m", "memory": "128Mi"})
+    assert run(plan) == []
+
+
+def test_pools_without_gpus_are_not_judged_by_the_gpu_autoscaling_policies(plan, run):
+    find(plan, "aws:eks/nodeGroup:NodeGroup", "system")["inputs"].pop("scalingConfig")
+    set_path(find(plan, "azure-native:containerservice:ManagedCluster", "aks")["inputs"],
+             "agentPoolProfiles.0.enableAutoScaling", False)
+    gke = find(plan, "gcp:container/nodePool:NodePool", "gpu")["inputs"]
+    gke.pop("autoscaling")
+    gke["nodeConfig"] = {"machineType": "e2-standard-4"}
+    assert run(plan) == []
+
+
+def test_an_hpa_bound_unknown_at_preview_is_not_judged(plan, run):
+    set_path(find(plan, HPA, "triton")["inputs"], "spec.maxReplicas", "[unknown]")
     assert run(plan) == []
 
 
