@@ -18,6 +18,7 @@ from planning.clusters import ClusterPlan, plan_cluster
 from planning.deployer import ClusterAccess, plan_access
 from planning.mesh import MeshPlan, plan_mesh
 from planning.regions import Cloud, aws_availability_zones, region_key
+from planning.replication import ReplicationPlan, plan_replication
 from planning.rollout import plan_waves, wave_of
 from planning.serving import TritonPlan, plan_triton
 
@@ -58,6 +59,8 @@ class PlatformPlan:
     waves: tuple[tuple[str, ...], ...]
     """Rollout waves of region keys: a wave's Deployments wait for the previous wave's gates."""
     triton: TritonPlan
+    replication: ReplicationPlan
+    """Which bucket copies models to which, and how: each zone's source to the zone's other regions."""
 
     def wave_of(self, key: str) -> int:
         return wave_of(self.waves, key)
@@ -119,4 +122,5 @@ def plan_platform(settings: Settings) -> PlatformPlan:
         waves=plan_waves(list(regions), settings.rollout.waves),
         triton=plan_triton(serving.replicas, serving.gpus_per_pod, serving.cpu, serving.memory,
                            serving.engine_cache_size, serving.ready_timeout_minutes),
+        replication=plan_replication(regions.values(), settings.models.sources),
     )
