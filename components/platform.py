@@ -17,6 +17,7 @@ from components.landing_zone.azure import AzureLandingZone, AzureLandingZoneArgs
 from components.landing_zone.gcp import GcpLandingZone, GcpLandingZoneArgs, GcpNetwork
 from components.mesh import build_network
 from components.providers import CloudProviders
+from components.replication import ModelReplication, ReplicationArgs
 from components.serving.image import InferenceImage, InferenceImageArgs
 from components.serving.registries import Registries
 from components.serving.triton import TritonArgs, TritonRegion
@@ -91,6 +92,11 @@ class Platform(pulumi.ComponentResource):
             mode=settings.image.mode, registries=self.registries, digest=settings.image.digest, ref=settings.image.ref,
         ), child)
         self.serving = self._serve(name, child)
+        # Each zone's models, from its source to its other regions (sync jobs run the image above).
+        self.replication = ModelReplication(f"{name}-replication", ReplicationArgs(
+            settings=settings, plan=self.plan, stack=stack, providers=self.providers,
+            landing_zones=self.landing_zones, clusters=self.clusters, images=self.image.refs,
+        ), child)
         # The cross-cloud network comes after the clusters (the AWS ingress rules sit on their
         # security groups); nothing outside the mesh waits for a VPN.
         self.mesh, self.peer_ingress = build_network(
