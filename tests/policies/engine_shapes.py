@@ -43,6 +43,22 @@ def _pod_spec() -> dict[str, Any]:
     }
 
 
+def _sync_pod_spec() -> dict[str, Any]:
+    return {
+        "securityContext": {"runAsNonRoot": True, "runAsUser": 10001.0},
+        "containers": [{
+            "name": "rclone",
+            "image": IMAGE,
+            "command": ["/usr/local/bin/rclone"],
+            "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True},
+            "resources": {"limits": {"cpu": "1", "memory": "1Gi"}},
+        }],
+    }
+
+
+SYNC_SOURCE = "multicloud-inference/replication-source"
+SYNC_DESTINATION = "multicloud-inference/replication-destination"
+
 # (type, name) -> (inputs, property dependencies by property -> [(type, name)])
 COMPLIANT: dict[tuple[str, str], tuple[dict[str, Any], dict[str, list[tuple[str, str]]]]] = {
     # --- AWS ----------------------------------------------------------------------------
@@ -246,6 +262,13 @@ COMPLIANT: dict[tuple[str, str], tuple[dict[str, Any], dict[str, list[tuple[str,
     ("kubernetes:apps/v1:DaemonSet", "dcgm"): (
         {"metadata": {"name": "dcgm"}, "spec": {"template": {"spec": _pod_spec()}}}, {}),
     ("kubernetes:core/v1:Pod", "smoke"): ({"metadata": {"name": "smoke"}, "spec": _pod_spec()}, {}),
+    # A model sync job in an EU cluster, copying from the EU source.
+    ("kubernetes:batch/v1:CronJob", "model-sync"): (
+        {"metadata": {"name": "model-sync", "namespace": "model-sync",
+                      "labels": {"app.kubernetes.io/component": "model-replication"},
+                      "annotations": {SYNC_SOURCE: "gcp:europe-west4", SYNC_DESTINATION: "aws:eu-central-1"}},
+         "spec": {"schedule": "*/15 * * * *", "jobTemplate": {"spec": {"template": {"spec": _sync_pod_spec()}}}}},
+        {}),
 }
 
 
