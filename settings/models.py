@@ -62,20 +62,23 @@ def problems(settings: Settings) -> Iterator[str]:
             hint = f"; choose one of {', '.join(members)}" if members else ""
             yield f"{path}: {value!r} is not a configured region (cloud:region){hint}"
         elif value not in members:
-            where = f"zone {group!r}" if group != DEFAULT_GROUP else "the regions outside every zone"
             inside = _zone_of(settings, value)
             found = f"it is in zone {inside!r}" if inside else "it is outside every zone"
-            if members:
-                yield f"{path}: {value!r} is not one of {where}: {found}; choose one of {', '.join(members)}"
+            if not members:
+                empty = f"zone {group!r} has no regions" if group != DEFAULT_GROUP else "no region is outside every zone"
+                yield f"{path}: {value!r} is not needed: {empty}; remove the key"
             else:
-                yield f"{path}: {value!r} is not one of {where} ({found}), and {where} has no regions; remove the key"
+                where = f"zone {group!r}" if group != DEFAULT_GROUP else "the regions outside every zone"
+                yield f"{path}: {value!r} is not one of {where}: {found}; choose one of {', '.join(members)}"
     for group, members in groups.items():
         if group not in sources:
-            where = f"zone {group!r}" if group != DEFAULT_GROUP else "the regions outside every zone"
-            yield (
-                f"{key_path('models', 'sources', group)}: is required: {where} ({', '.join(members)}) "
-                f"needs a source region to upload models to; set it to one of them"
-            )
+            path = key_path("models", "sources", group)
+            if group == DEFAULT_GROUP:
+                yield (f"{path}: is required: {', '.join(members)} are outside every zone; name the one their "
+                       "models are uploaded to")
+            else:
+                yield (f"{path}: is required: zone {group!r} has regions {', '.join(members)}; name the one its "
+                       "models are uploaded to")
 
 
 def _zone_of(settings: Settings, key: str) -> str | None:

@@ -194,7 +194,8 @@ def check_sync_job(resource: Resource, config: Mapping[str, Any]) -> Iterator[st
     metadata = resource.get("metadata")
     labels, annotations = _metadata_map(metadata, "labels"), _metadata_map(metadata, "annotations")
     if is_unknown(labels) or is_unknown(annotations):
-        yield "its labels or annotations are unknown at preview, so whether it copies data across zones cannot be verified (fail closed)"
+        yield ("its labels or annotations are unknown at preview, so whether it copies data across zones "
+               "cannot be verified (fail closed)")
         return
     key, value = REPLICATION_LABEL
     if labels.get(key) != value and SOURCE_ANNOTATION not in annotations and DESTINATION_ANNOTATION not in annotations:

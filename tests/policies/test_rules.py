@@ -218,7 +218,6 @@ def test_a_sync_job_from_outside_every_zone_may_copy_anywhere(plan, run):
 def test_the_program_and_the_pack_agree_on_the_sync_job_markers():
     # The pack is standalone (it cannot import the program), so the keys are written twice.
     from planning import replication
-
     from platform_policies import residency
 
     assert (residency.SOURCE_ANNOTATION, residency.DESTINATION_ANNOTATION, residency.REPLICATION_LABEL) == (
