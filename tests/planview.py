@@ -65,8 +65,8 @@ def stack_platform_config(stack: str) -> dict[str, Any]:
 
 
 def keep_serving_valid(platform: dict[str, Any]) -> dict[str, Any]:
-    """After a test removed clouds or regions: waves name only what is left, and the deployer sits
-    in a hub that still exists."""
+    """After a test removed clouds or regions: waves name only what is left, the deployer sits in a
+    hub that still exists, and every zone left with regions keeps a model source."""
     keys = {
         f"{cloud}:{r if isinstance(r, str) else r['name']}"
         for cloud, spec in platform["clouds"].items()

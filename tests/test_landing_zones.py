@@ -236,9 +236,17 @@ def test_appending_a_region_leaves_every_existing_resource_unchanged(prod_plan):
     assert [urn.rsplit("::", 1)[1] for urn in changed] == ["lepton-image-build"]
     # A new AWS spoke also adds its hub-side peering acceptance and return route, in the hub region.
     mesh = {r["urn"] for r in grown.children(next(r["urn"] for r in grown.of_type("multicloud-inference:index:VpnMesh")))}
+    # The new regions also receive their zone's models: the copies' resources sit on the source's side.
+    replication = {r["urn"] for r in grown.children(grown.one("multicloud-inference:index:ModelReplication",
+                                                              "lepton-replication")["urn"])}
     new_regions = {
         home_region(grown, r)
         for urn, r in after.items()
-        if urn not in before and r["custom"] and urn not in mesh | admits_new_regions
+        if urn not in before and r["custom"] and urn not in mesh | admits_new_regions | replication
     }
     assert new_regions == {"ap-northeast-1", "asia-northeast1"}
+    copies = grown.plan["outputs"]["model_replication"]
+    assert [e for e in copies if e not in prod_plan.plan["outputs"]["model_replication"]] == [
+        {"from": "aws:us-east-1", "to": "aws:ap-northeast-1", "mechanism": "s3-replication"},
+        {"from": "gcp:us-central1", "to": "gcp:asia-northeast1", "mechanism": "storage-transfer"},
+    ]

@@ -149,7 +149,7 @@ def _walk_to_source(plan: ReplicationPlan, key: str) -> list[str]:
     return path
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(platforms())
 def test_every_region_receives_its_zone_models_once_and_nothing_leaves_a_zone(platform):
     regions, sources = platform
@@ -169,7 +169,7 @@ def test_every_region_receives_its_zone_models_once_and_nothing_leaves_a_zone(pl
             assert _walk_to_source(plan, region.key)[-1] == source
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(platforms())
 def test_cross_cloud_copies_are_one_per_destination_cloud_per_zone_from_the_source(platform):
     regions, sources = platform
@@ -202,7 +202,7 @@ def grown(draw) -> tuple[list[Region], dict[str, str], Region, list[Region]]:
     return regions, sources, new, bigger
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(grown())
 def test_adding_a_region_only_adds_edges_into_that_region(case):
     regions, sources, new, bigger = case

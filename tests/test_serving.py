@@ -68,6 +68,8 @@ def test_every_region_serves_triton_in_its_own_cluster(prod_plan, key):
     below = prod_plan.children(prod_plan.one("multicloud-inference:index:TritonRegion", name(key))["urn"])
     assert sorted(r["type"] for r in below) == sorted([
         "kubernetes:core/v1:Namespace", ACCOUNT, DEPLOYMENT, SERVICE, PDB, JOB,
+        # Triton's ingress (metrics only from the metrics stack) and the gate's (nothing).
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy", "kubernetes:networking.k8s.io/v1:NetworkPolicy",
     ])
 
 
