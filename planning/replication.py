@@ -14,8 +14,8 @@ Pure planning; `components/replication/` renders the edges. The rules:
   edge into the new region. (Only changing a hub, or inserting a region before a cloud's first
   region of a group whose hub lies elsewhere, re-plans that cloud's fan-out.)
 * **Fan-out is a star from the entry**, never a chain: S3 does not replicate objects that are
-  themselves replicas, and an Azure account that receives object replication cannot pass it on
-  reliably either. Every region is at most two hops from its source.
+  themselves replicas, and the plan does not rely on Azure passing replicated blobs on either.
+  Every region is at most two hops from its source.
 * **Mechanisms, native where one exists** (`mechanism`): S3 replication between S3 buckets; object
   replication between Azure accounts; Storage Transfer Service into GCS from GCS, S3 or Azure Blob;
   a scheduled sync job in the destination region's cluster into S3 or Azure Blob from another cloud.
@@ -54,13 +54,6 @@ SYNC_SCHEDULE = "*/15 * * * *"
 plus the copy time."""
 TRANSFER_INTERVAL_SECONDS = 3600
 """How often each Storage Transfer job runs; one hour is the service's shortest interval."""
-
-TYPICAL_LATENCY: dict[Mechanism, str] = {
-    "s3-replication": "seconds to 15 minutes (most objects); large models longer",
-    "azure-object-replication": "minutes; large blobs longer (asynchronous, no SLA)",
-    "storage-transfer": f"up to {TRANSFER_INTERVAL_SECONDS // 60} minutes until the next run, then the copy",
-    "sync-job": "up to 15 minutes until the next run, then the copy",
-}
 
 
 def mechanism(source: Cloud, destination: Cloud) -> Mechanism:
