@@ -18,6 +18,7 @@ from components.landing_zone.azure import AzureLandingZone, AzureLandingZoneArgs
 from components.landing_zone.gcp import GcpLandingZone, GcpLandingZoneArgs, GcpNetwork
 from components.mesh import build_network
 from components.providers import CloudProviders
+from components.replication import ModelReplication, ReplicationArgs
 from components.serving.image import InferenceImage, InferenceImageArgs
 from components.serving.registries import Registries, RegistryEndpoints, RegistryEndpointsArgs
 from components.serving.triton import TritonArgs, TritonRegion
@@ -113,6 +114,11 @@ class Platform(pulumi.ComponentResource):
         self.serving = self._serve(name, child)
         # Pods on Triton's own load signal, GPU nodes on pending pods (components/autoscaling).
         self.autoscaling = build_autoscaling(contexts, self.clusters, self.serving, child)
+        # Each zone's models, from its source to its other regions (sync jobs run the image above).
+        self.replication = ModelReplication(f"{name}-replication", ReplicationArgs(
+            settings=settings, plan=self.plan, stack=stack, providers=self.providers,
+            landing_zones=self.landing_zones, clusters=self.clusters, images=self.image.refs,
+        ), child)
         self.register_outputs({})
 
     def _registry_endpoints(self, name: str, stack: str, child: pulumi.ResourceOptions) -> RegistryEndpoints | None:

@@ -213,10 +213,16 @@ def _computed(type_: str, name: str, inputs: dict[str, Any], provider_inputs: di
                 "keyUriWithVersion": f"https://{inputs.get('vaultName')}.vault.azure.net/keys/{azure_name}/{_digest(name, 32)}"
             },
             "azure-native:containerservice:ManagedCluster": {
-                "oidcIssuerProfile": {"enabled": True, "issuerUrl": f"https://oidc.prod-aks.azure.com/{_digest(name, 36)}/"},
+                "oidcIssuerProfile": {"enabled": True, "issuerURL": f"https://oidc.prod-aks.azure.com/{_digest(name, 36)}/"},
                 "fqdn": f"{name}-{_digest(name, 8)}.hcp.{inputs.get('location')}.azmk8s.io",
             },
             "azure-native:containerregistry:Registry": {"loginServer": f"{azure_name}.azurecr.io"},
+            # Object replication: Azure assigns the policy id and rule ids on the destination account.
+            "azure-native:storage:ObjectReplicationPolicy": {
+                "policyId": _guid(name + "/policy"),
+                "rules": [{**rule, "ruleId": rule.get("ruleId") or _guid(f"{name}/rule/{i}")}
+                          for i, rule in enumerate(inputs.get("rules") or [])],
+            },
         }.get(type_, {})
         identity = inputs.get("identity")
         if isinstance(identity, dict) and isinstance(identity.get("userAssignedIdentities"), list):
@@ -252,9 +258,19 @@ def _computed(type_: str, name: str, inputs: dict[str, Any], provider_inputs: di
     return {}
 
 
-def _resource_id(type_: str, name: str) -> str:
+def _guid(text: str) -> str:
+    digest = _digest(text, 32)
+    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
+
+
+def _resource_id(type_: str, name: str, inputs: dict[str, Any]) -> str:
     if type_.startswith("azure-native:"):
-        return f"/subscriptions/00000000-0000-0000-0000-000000000000/mock/{type_.rsplit(':', 1)[1]}/{name}"
+        # Unique per resource, and ending with the resource's own Azure name, as a real id does
+        # (policies read a storage account's name from the id that names it).
+        kind = type_.rsplit(":", 1)[1]
+        own = inputs.get(AZURE_NAME_INPUTS.get(kind, kind[0].lower() + kind[1:] + "Name"))
+        suffix = f"/{own}" if isinstance(own, str) else ""
+        return f"/subscriptions/00000000-0000-0000-0000-000000000000/mock/{kind}/{name}{suffix}"
     return f"{name}-id"
 
 
@@ -297,6 +313,11 @@ INVOKES: dict[str, dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]] 
         "proxyEndpoint": f"https://{ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com",
     },
     "gcp:organizations/getClientConfig:getClientConfig": {"accessToken": "ya29.offline", "project": "project"},
+    "gcp:storage/getTransferProjectServiceAccount:getTransferProjectServiceAccount": {
+        "email": "project-100000000001@storage-transfer-service.iam.gserviceaccount.com",
+        "member": "serviceAccount:project-100000000001@storage-transfer-service.iam.gserviceaccount.com",
+        "subjectId": "100000000000000000001",
+    },
 }
 
 
@@ -307,7 +328,7 @@ class PlatformMocks(mocks.Mocks):
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict]:
         provider_inputs = self.inputs_by_urn.get(_provider_urn(args.provider or ""), {})
         state = {**args.inputs, **_computed(args.typ, args.name, args.inputs, provider_inputs)}
-        return _resource_id(args.typ, args.name), state
+        return _resource_id(args.typ, args.name, args.inputs), state
 
     def call(self, args: mocks.MockCallArgs) -> dict:
         if args.token not in INVOKES:

@@ -19,6 +19,7 @@ from planning.clusters import ClusterPlan, plan_cluster
 from planning.deployer import ClusterAccess, plan_access
 from planning.mesh import MeshPlan, plan_mesh
 from planning.regions import AWS_DEFAULT_ZONES, Cloud, aws_zone_ids, region_key
+from planning.replication import ReplicationPlan, plan_replication
 from planning.rollout import plan_waves, wave_of
 from planning.serving import TritonPlan, plan_triton
 
@@ -61,6 +62,8 @@ class PlatformPlan:
     triton: TritonPlan
     autoscaling: Mapping[str, RegionAutoscalingPlan]
     """Per region: its HorizontalPodAutoscaler, and how its GPU pool scales (planning/autoscaling.py)."""
+    replication: ReplicationPlan
+    """Which bucket copies models to which, and how: each zone's source to the zone's other regions."""
 
     def wave_of(self, key: str) -> int:
         return wave_of(self.waves, key)
@@ -130,4 +133,8 @@ def plan_platform(settings: Settings) -> PlatformPlan:
             )
             for key, region in regions.items()
         }),
+        replication=(
+            plan_replication(regions.values(), settings.models.sources)
+            if settings.models is not None else ReplicationPlan(sources={}, edges=())
+        ),
     )

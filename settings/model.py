@@ -27,6 +27,7 @@ from planning.gpu import GPU_CATALOG, GPU_TYPES, placement_error
 from planning.mesh import PAIR_KEYS, mesh_config_problems
 from planning.regions import AWS_DEFAULT_ZONES, AWS_ZONE_IDS, CLOUD_TITLES, CLOUDS, KNOWN_REGIONS, Cloud, region_key
 from settings import autoscaling as autoscaling_settings
+from settings import models as models_settings
 from settings import serving as serving_settings
 from settings.autoscaling import AutoscalingSettings
 from settings.base import (
@@ -41,6 +42,7 @@ from settings.base import (
     show,
     unknown_config_keys,
 )
+from settings.models import ModelSettings
 from settings.prices import PriceSettings
 from settings.prices import problems as price_problems
 from settings.serving import DeployerSettings, ImageSettings, RolloutSettings, ServingSettings
@@ -169,6 +171,8 @@ class Settings(StrictModel):
     deployer: DeployerSettings = DeployerSettings()
     prices: PriceSettings = PriceSettings()
     autoscaling: AutoscalingSettings = AutoscalingSettings()
+    models: ModelSettings | None = None
+    """Absent: no replication (each region's bucket is filled by hand); present: every zone needs a source."""
 
     # Filled by load_settings once the semantic checks pass; not a config key.
     _region_cidrs: dict[str, IPv4Network] = PrivateAttr(default_factory=dict)
@@ -343,6 +347,8 @@ def _network_problems(settings: Settings) -> Iterator[str]:
         yield f"{key_path('network', *path)}: {problem}"
     yield from price_problems(settings)
     yield from autoscaling_settings.problems(settings)
+    # --- model replication: one source per residency zone (settings/models.py) ---
+    yield from models_settings.problems(settings)
 
 
 def _address_problems(settings: Settings) -> Iterator[str]:

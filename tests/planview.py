@@ -65,8 +65,8 @@ def stack_platform_config(stack: str) -> dict[str, Any]:
 
 
 def keep_serving_valid(platform: dict[str, Any]) -> dict[str, Any]:
-    """After a test removed clouds or regions: waves name only what is left, and the deployer sits
-    in a hub that still exists."""
+    """After a test removed clouds or regions: waves name only what is left, the deployer sits in a
+    hub that still exists, and every zone left with regions keeps a model source."""
     keys = {
         f"{cloud}:{r if isinstance(r, str) else r['name']}"
         for cloud, spec in platform["clouds"].items()
@@ -78,7 +78,25 @@ def keep_serving_valid(platform: dict[str, Any]) -> dict[str, Any]:
     if deployer.get("network") and deployer["network"] not in keys:
         cloud, spec = next(iter(platform["clouds"].items()))
         deployer["network"] = f"{cloud}:{spec['hub']}"
+    # Model sources: each zone (and `default`, the regions outside every zone) that still has
+    # regions keeps its source, or takes its first remaining region.
+    zone_of = {r: z for z, members in platform.get("residency_zones", {}).items() for r in members}
+    groups: dict[str, list[str]] = {}
+    for key in _config_order(platform):
+        groups.setdefault(zone_of.get(key.split(":", 1)[1], "default"), []).append(key)
+    sources = platform.setdefault("models", {}).get("sources", {})
+    platform["models"]["sources"] = {
+        group: sources[group] if sources.get(group) in members else members[0] for group, members in groups.items()
+    }
     return platform
+
+
+def _config_order(platform: dict[str, Any]) -> list[str]:
+    return [
+        f"{cloud}:{r if isinstance(r, str) else r['name']}"
+        for cloud, spec in platform["clouds"].items()
+        for r in spec["regions"]
+    ]
 
 
 def plan_for_config(platform: dict[str, Any], stack: str = "test") -> PlanView:

@@ -61,6 +61,7 @@ def dev_plus(tmp_path_factory):
     peering's attachment on the hub's Transit Gateway, see the prod test above.)"""
     platform = stack_platform_config("dev")
     platform["clouds"]["gcp"]["regions"].append("us-central1")
+    platform["models"]["sources"]["default"] = "gcp:us-central1"  # its own source: no copy into it
     directory = tmp_path_factory.mktemp("dev-plus")
     config = directory / "Pulumi.dev-plus.yaml"
     config.write_text(yaml.safe_dump({"config": {"multicloud-inference:platform": platform}}))

@@ -227,6 +227,8 @@ def test_adding_removing_and_reordering_regions_leaves_every_other_resource_unch
     config["clouds"]["aws"]["regions"] = ["ap-northeast-1"] + [r for r in aws if r["name"] != "us-east-1"]
     config["clouds"]["gcp"]["regions"].append("asia-northeast1")
     config["clouds"]["azure"]["regions"].reverse()
+    # us-east-1 was the source of the regions outside every zone: another takes its place.
+    config["models"]["sources"]["default"] = "gcp:us-central1"
     changed_plan = plan_for_config(config, stack="prod")
     before = {r["urn"]: r for r in prod_plan.resources}
     after = {r["urn"]: r for r in changed_plan.resources}
@@ -235,9 +237,13 @@ def test_adding_removing_and_reordering_regions_leaves_every_other_resource_unch
     # Other regions' ingress rules must change: they admit the new regions' CIDRs, not the old one's.
     (ingress,) = changed_plan.of_type("multicloud-inference:index:PeerIngress")
     admits_other_regions = {r["urn"] for r in changed_plan.children(ingress["urn"])}
+    # The outside-every-zone group's copies now start from its new source (each copy is pinned by
+    # tests/test_replication.py); they sit below the replication component.
+    replication = {r["urn"] for r in changed_plan.children(
+        changed_plan.one("multicloud-inference:index:ModelReplication", "lepton-replication")["urn"])}
     changed = [
         urn for urn, r in before.items()
-        if urn in after and r["inputs"] != after[urn]["inputs"] and urn not in admits_other_regions
+        if urn in after and r["inputs"] != after[urn]["inputs"] and urn not in admits_other_regions | replication
     ]
     # The one build's push targets follow the regions' registries; nothing deployed changes.
     assert [urn.rsplit("::", 1)[1] for urn in changed] == ["lepton-image-build"]
@@ -246,6 +252,13 @@ def test_adding_removing_and_reordering_regions_leaves_every_other_resource_unch
     new_regions = {
         home_region(changed_plan, r)
         for urn, r in after.items()
-        if urn not in before and r["custom"] and urn not in mesh | admits_other_regions
+        if urn not in before and r["custom"] and urn not in mesh | admits_other_regions | replication
     }
     assert new_regions == {"ap-northeast-1", "asia-northeast1"}
+    copies = changed_plan.plan["outputs"]["model_replication"]
+    eu = [e for e in copies if e["from"] == "gcp:europe-west4" or e["to"] in ("aws:eu-west-1", "azure:northeurope")]
+    assert eu == [e for e in prod_plan.plan["outputs"]["model_replication"] if e in eu] and len(eu) == 5
+    assert {e["to"] for e in copies if e["from"] == "gcp:us-central1"} == {
+        "aws:ap-northeast-1", "azure:eastus2", "gcp:asia-northeast1",
+    }
+

@@ -245,6 +245,7 @@ def test_place_refuses_bad_or_infeasible_demand_with_exit_2(tmp_path, capsys, do
 def test_place_with_one_region_per_zone_names_the_zone_that_n_plus_1_cannot_serve(tmp_path, capsys):
     platform = stack_platform_config("dev")
     platform["residency_zones"] = {"eu": ["eu-central-1"]}
+    platform.pop("models")  # replication does not matter here
     config = write(tmp_path, "Pulumi.one.yaml", {"config": {"multicloud-inference:platform": platform}})
     demand_file = write(tmp_path, "demand.json", json.dumps({"demand": {"eu": 2}, "redundancy": "n+1"}))
     assert main(["place", "one", "--config-file", config, "--demand", demand_file]) == EXIT_INVALID
@@ -255,6 +256,7 @@ def test_place_with_one_region_per_zone_names_the_zone_that_n_plus_1_cannot_serv
 def test_place_names_a_missing_price_with_its_shape_and_region(tmp_path, capsys):
     platform = stack_platform_config("dev")
     platform["clouds"]["aws"]["regions"].append("ap-south-1")
+    platform.pop("models")  # replication does not matter here
     config = write(tmp_path, "Pulumi.mumbai.yaml", {"config": {"multicloud-inference:platform": platform}})
     demand_file = write(tmp_path, "demand.yaml", {"demand": {"default": 1}})
     assert main(["place", "mumbai", "--config-file", config, "--demand", demand_file]) == EXIT_INVALID

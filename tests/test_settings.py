@@ -241,12 +241,13 @@ CASES = {
         "['eu-central-1', 'eu-west-1'] would transit it; choose a hub among ['eu-central-1', 'eu-west-1']",
     ),
     "no clouds": (
-        lambda c: c.update(clouds={}, residency_zones={}),
+        lambda c: c.update(clouds={}, residency_zones={}) or c.pop("models"),
         f"{P}clouds: {{}} configures no cloud; configure at least one of aws, azure, gcp",
     ),
     "an ASN for a cloud that is not configured": (
         lambda c: c["clouds"].pop("gcp") and c["residency_zones"]["eu"].remove("europe-west4")
-        or c["residency_zones"]["eu"].remove("europe-west1") or c.update(network={"asns": {"gcp": 65200}}),
+        or c["residency_zones"]["eu"].remove("europe-west1") or c.update(network={"asns": {"gcp": 65200}})
+        or c.pop("models"),
         f"{P}network.asns.gcp: 65200 is set for gcp, which is not configured under clouds",
     ),
 }

@@ -144,7 +144,8 @@ class AwsLandingZone(pulumi.ComponentResource):
             restrict_public_buckets=True,
             opts=child,
         )
-        s3.BucketVersioning(
+        # Replication needs versioning on both ends: it waits for this.
+        self.versioning = s3.BucketVersioning(
             f"{name}-models",
             bucket=self.bucket.id,
             versioning_configuration={"status": "Enabled"},

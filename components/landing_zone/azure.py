@@ -242,12 +242,14 @@ class AzureLandingZone(pulumi.ComponentResource):
             tags=tags,
             opts=protected(args, self, provider=args.provider, depends_on=[key_access_propagated]),
         )
-        storage.BlobServiceProperties(
+        # Object replication needs versioning on both accounts and the change feed on the source.
+        self.blob_service = storage.BlobServiceProperties(
             f"{name}-models",
             account_name=self.storage_account.name,
             resource_group_name=rg_name,
             blob_services_name="default",
             is_versioning_enabled=True,
+            change_feed={"enabled": True, "retention_in_days": 7},
             delete_retention_policy={"enabled": True, "days": 30},
             container_delete_retention_policy={"enabled": True, "days": 30},
             opts=child,

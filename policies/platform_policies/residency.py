@@ -14,6 +14,7 @@ from .locations import (
     ZONE_NAME_PATTERNS,
     allowed_regions,
     is_located,
+    normalize_region,
     region_of,
     zone_of_region,
     zones_of,
@@ -168,6 +169,61 @@ def check_transfers(stack: Stack, config: Mapping[str, Any], types: tuple[str, .
                     yield urn, f"copies zone '{zone}' data to {target.name} in {region}; allowed: {', '.join(sorted(allowed))}"
 
 
+# --- sync jobs: copies no cloud service makes, run as CronJobs in a destination cluster ----------------
+
+SYNC_JOB = "kubernetes:batch/v1:CronJob"
+# What marks a CronJob as a model replication job, and the annotations naming its two ends as
+# `cloud:region` (the program writes the same keys: planning/replication.py).
+REPLICATION_LABEL = ("app.kubernetes.io/component", "model-replication")
+SOURCE_ANNOTATION = "multicloud-inference/replication-source"
+DESTINATION_ANNOTATION = "multicloud-inference/replication-destination"
+
+
+def _metadata_map(metadata: Any, field: str) -> Any:
+    # Label and annotation keys contain dots, so they are read from the mapping, not by path.
+    value = get_path(metadata, field)
+    return {} if value is None else value
+
+
+def _region_of_end(value: Any) -> str | None:
+    cloud, sep, region = str(value).partition(":")
+    return normalize_region(region) if sep and cloud and region else None
+
+
+def check_sync_job(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    metadata = resource.get("metadata")
+    labels, annotations = _metadata_map(metadata, "labels"), _metadata_map(metadata, "annotations")
+    if is_unknown(labels) or is_unknown(annotations):
+        yield ("its labels or annotations are unknown at preview, so whether it copies data across zones "
+               "cannot be verified (fail closed)")
+        return
+    key, value = REPLICATION_LABEL
+    if labels.get(key) != value and SOURCE_ANNOTATION not in annotations and DESTINATION_ANNOTATION not in annotations:
+        return  # not a replication job
+    ends: dict[str, str] = {}
+    for end, annotation in (("source", SOURCE_ANNOTATION), ("destination", DESTINATION_ANNOTATION)):
+        found = annotations.get(annotation)
+        if is_unknown(found):
+            yield f"its {end} ({annotation}) is unknown at preview (fail closed)"
+        elif found is None:
+            yield f"it is a model replication job but does not name its {end} in {annotation} (fail closed)"
+        elif (region := _region_of_end(found)) is None:
+            yield f"its {end} {found!r} ({annotation}) is not cloud:region (fail closed)"
+        else:
+            ends[end] = region
+    if len(ends) != 2:
+        return
+    zone = zone_of_region(ends["source"], config)
+    if zone is None:
+        return  # the source lies outside every zone
+    allowed = allowed_regions(zone, config) or set()
+    if ends["destination"] not in allowed:
+        yield (
+            f"copies zone '{zone}' data from {annotations[SOURCE_ANNOTATION]} to {annotations[DESTINATION_ANNOTATION]}, "
+            f"outside the zone; allowed: {', '.join(sorted(allowed))}"
+        )
+
+
 def _location_policy(cloud: str, label: str) -> PolicyDefinition:
     return PolicyDefinition(
         name=f"{cloud}-any-resource-in-residency-zone",
@@ -216,5 +272,17 @@ POLICIES = (
         "gcp-storage-transferjob-in-residency-zone",
         "A Storage Transfer job reading a bucket in a residency zone writes only to buckets in that zone's regions.",
         ("gcp:storage/transferJob:TransferJob",),
+    ),
+    PolicyDefinition(
+        name="kubernetes-batch-cronjob-replication-in-residency-zone",
+        description="A model sync job whose source region is in a residency zone writes only to that zone's regions "
+        "(its source and destination annotations, cloud:region).",
+        severity="critical",
+        frameworks=("GDPR",),
+        enforcement="mandatory",
+        resource_types=(SYNC_JOB,),
+        check=check_sync_job,
+        config=CONFIG,
+        fail_closed=True,
     ),
 )

@@ -43,6 +43,22 @@ def _pod_spec() -> dict[str, Any]:
     }
 
 
+def _sync_pod_spec() -> dict[str, Any]:
+    return {
+        "securityContext": {"runAsNonRoot": True, "runAsUser": 10001.0},
+        "containers": [{
+            "name": "rclone",
+            "image": IMAGE,
+            "command": ["/usr/local/bin/rclone"],
+            "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True},
+            "resources": {"limits": {"cpu": "1", "memory": "1Gi"}},
+        }],
+    }
+
+
+SYNC_SOURCE = "multicloud-inference/replication-source"
+SYNC_DESTINATION = "multicloud-inference/replication-destination"
+
 # (type, name) -> (inputs, property dependencies by property -> [(type, name)])
 COMPLIANT: dict[tuple[str, str], tuple[dict[str, Any], dict[str, list[tuple[str, str]]]]] = {
     # --- AWS ----------------------------------------------------------------------------
@@ -269,6 +285,13 @@ COMPLIANT: dict[tuple[str, str], tuple[dict[str, Any], dict[str, list[tuple[str,
             "minReplicas": 1.0, "maxReplicas": 8.0,
             "metrics": [{"type": "Pods", "pods": {"metric": {"name": "triton_queue_time_per_request_us"},
                                                   "target": {"type": "AverageValue", "averageValue": "10000"}}}]}},
+        {}),
+    # A model sync job in an EU cluster, copying from the EU source.
+    ("kubernetes:batch/v1:CronJob", "model-sync"): (
+        {"metadata": {"name": "model-sync", "namespace": "model-sync",
+                      "labels": {"app.kubernetes.io/component": "model-replication"},
+                      "annotations": {SYNC_SOURCE: "gcp:europe-west4", SYNC_DESTINATION: "aws:eu-central-1"}},
+         "spec": {"schedule": "*/15 * * * *", "jobTemplate": {"spec": {"template": {"spec": _sync_pod_spec()}}}}},
         {}),
 }
 

@@ -31,6 +31,11 @@ FAIL_CLOSED = [
      "not known at preview"),
     ("gcp-storage-transferjob-in-residency-zone", ("gcp:storage/bucket:Bucket", "models-ew1"), "location",
      ("gcp:storage/transferJob:TransferJob", "ew4-to-ew1"), "not known at preview"),
+    ("kubernetes-batch-cronjob-replication-in-residency-zone", ("kubernetes:batch/v1:CronJob", "model-sync"),
+     "metadata.annotations.multicloud-inference/replication-destination", None, "destination"
+     " (multicloud-inference/replication-destination) is unknown at preview (fail closed)"),
+    ("kubernetes-batch-cronjob-replication-in-residency-zone", ("kubernetes:batch/v1:CronJob", "model-sync"),
+     "metadata.annotations", None, "labels or annotations are unknown at preview"),
     ("aws-s3-bucket-cmek-required", (SSE, "models"), "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm",
      (S3, "models"), "sseAlgorithm is unknown at preview (fail closed)"),
     ("aws-s3-bucket-cmek-required", (SSE, "models"), "rules", (S3, "models"), "rules is unknown at preview"),

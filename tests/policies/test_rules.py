@@ -1,7 +1,7 @@
 """Every policy: the compliant platform passes, and each one-property mutation is caught."""
 
 import pytest
-from engine_shapes import COMPLIANT, DELETE, find, set_path, urn
+from engine_shapes import COMPLIANT, DELETE, SYNC_DESTINATION, SYNC_SOURCE, find, set_path, urn
 
 from platform_policies import POLICIES
 
@@ -10,6 +10,7 @@ SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryption
 REMOVE = object()  # mutation that drops the resource from the plan
 POD = "spec.template.spec"
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
+CRON = "kubernetes:batch/v1:CronJob"
 
 # policy, mutated (type, name), property path (or REMOVE), new value, expected message part,
 # and the resource the violation is reported on when it is not the mutated one.
@@ -34,6 +35,12 @@ CASES = [
      "transferSpec.gcsDataSink.bucketName", "us-archive", "'us-archive' is not a data store of this stack", None),
     ("gcp-storage-transferjob-in-residency-zone", ("gcp:storage/bucket:Bucket", "models-ew1"), "location", "US-EAST1",
      "to models-ew1 in us-east1", ("gcp:storage/transferJob:TransferJob", "ew4-to-ew1")),
+    ("kubernetes-batch-cronjob-replication-in-residency-zone", (CRON, "model-sync"), f"metadata.annotations.{SYNC_DESTINATION}",
+     "aws:us-east-1", "copies zone 'eu' data from gcp:europe-west4 to aws:us-east-1, outside the zone", None),
+    ("kubernetes-batch-cronjob-replication-in-residency-zone", (CRON, "model-sync"), f"metadata.annotations.{SYNC_SOURCE}",
+     DELETE, "does not name its source in multicloud-inference/replication-source (fail closed)", None),
+    ("kubernetes-batch-cronjob-replication-in-residency-zone", (CRON, "model-sync"), f"metadata.annotations.{SYNC_DESTINATION}",
+     "eu-central-1", "its destination 'eu-central-1' (multicloud-inference/replication-destination) is not cloud:region", None),
     # encryption
     ("aws-s3-bucket-cmek-required", (SSE, "models"), REMOVE, None, "no server-side encryption configuration", (S3, "models")),
     ("aws-s3-bucket-cmek-required", (SSE, "models"), "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm", "AES256",
@@ -232,6 +239,28 @@ def test_pools_without_gpus_are_not_judged_by_the_gpu_autoscaling_policies(plan,
 def test_an_hpa_bound_unknown_at_preview_is_not_judged(plan, run):
     set_path(find(plan, HPA, "triton")["inputs"], "spec.maxReplicas", "[unknown]")
     assert run(plan) == []
+
+
+def test_a_cronjob_that_copies_nothing_is_not_judged(plan, run):
+    job = find(plan, CRON, "model-sync")
+    job["inputs"]["metadata"] = {"name": "report", "labels": {"app.kubernetes.io/name": "nightly-report"}}
+    assert run(plan) == []
+
+
+def test_a_sync_job_from_outside_every_zone_may_copy_anywhere(plan, run):
+    annotations = find(plan, CRON, "model-sync")["inputs"]["metadata"]["annotations"]
+    annotations.update({SYNC_SOURCE: "aws:us-east-1", SYNC_DESTINATION: "azure:eastus2"})
+    assert run(plan) == []
+
+
+def test_the_program_and_the_pack_agree_on_the_sync_job_markers():
+    # The pack is standalone (it cannot import the program), so the keys are written twice.
+    from planning import replication
+    from platform_policies import residency
+
+    assert (residency.SOURCE_ANNOTATION, residency.DESTINATION_ANNOTATION, residency.REPLICATION_LABEL) == (
+        replication.SOURCE_ANNOTATION, replication.DESTINATION_ANNOTATION, replication.SYNC_COMPONENT_LABEL
+    )
 
 
 def test_every_policy_has_a_violating_case():
