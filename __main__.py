@@ -18,3 +18,5 @@ pulumi.export("regions", platform.regions())
 pulumi.export("kubeconfigs", platform.kubeconfigs())
 pulumi.export("image", {"digest": platform.image.digest, "tag": platform.image.tag, "mode": settings.image.mode})
 pulumi.export("rollout_waves", [list(wave) for wave in platform.plan.waves])
+if platform.global_entry is not None:
+    pulumi.export("global_entry", platform.global_entry.table)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pulumi
 
 from components.context import RegionContext, region_tags
+from components.global_entry import GlobalEntry, GlobalEntryArgs
 from components.kubernetes import CLUSTERS
 from components.landing_zone.aws import AwsLandingZone, AwsLandingZoneArgs
 from components.landing_zone.azure import AzureLandingZone, AzureLandingZoneArgs
@@ -91,6 +92,11 @@ class Platform(pulumi.ComponentResource):
             mode=settings.image.mode, registries=self.registries, digest=settings.image.digest, ref=settings.image.ref,
         ), child)
         self.serving = self._serve(name, child)
+        self.global_entry = GlobalEntry(f"{name}-global-entry", GlobalEntryArgs(
+            settings=settings, plan=self.plan, stack=stack, landing_zones=self.landing_zones, clusters=self.clusters,
+            serving=self.serving, providers=self.providers,
+            region_tags={key: ctx.tags for key, ctx in contexts.items()},
+        ), child) if self.plan.routing else None
         # The cross-cloud network comes after the clusters (the AWS ingress rules sit on their
         # security groups); nothing outside the mesh waits for a VPN.
         self.mesh, self.peer_ingress = build_network(

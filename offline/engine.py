@@ -183,6 +183,11 @@ def _computed(type_: str, name: str, inputs: dict[str, Any], provider_inputs: di
                 "repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{region}.amazonaws.com/{physical}",
             },
             "aws:ec2/eip:Eip": {"allocationId": f"eipalloc-{_digest(name, 17)}", "publicIp": _public_ip(name)},
+            # The global entry wires records, health checks and certificate issuers to the zone.
+            "aws:route53/zone:Zone": {
+                "zoneId": f"Z{_digest(name, 20).upper()}",
+                "nameServers": [f"ns-{n}.awsdns-{n:02}.{tld}" for n, tld in ((1, "com"), (2, "net"), (3, "org"), (4, "co.uk"))],
+            },
             "aws:eks/cluster:Cluster": {
                 "name": physical,
                 "vpcConfig": {**inputs.get("vpcConfig", {}), "clusterSecurityGroupId": f"sg-{_digest(name, 17)}"},
@@ -208,7 +213,7 @@ def _computed(type_: str, name: str, inputs: dict[str, Any], provider_inputs: di
                 "keyUriWithVersion": f"https://{inputs.get('vaultName')}.vault.azure.net/keys/{azure_name}/{_digest(name, 32)}"
             },
             "azure-native:containerservice:ManagedCluster": {
-                "oidcIssuerProfile": {"enabled": True, "issuerUrl": f"https://oidc.prod-aks.azure.com/{_digest(name, 36)}/"},
+                "oidcIssuerProfile": {"enabled": True, "issuerURL": f"https://oidc.prod-aks.azure.com/{_digest(name, 36)}/"},
                 "fqdn": f"{name}-{_digest(name, 8)}.hcp.{inputs.get('location')}.azmk8s.io",
             },
             "azure-native:containerregistry:Registry": {"loginServer": f"{azure_name}.azurecr.io"},

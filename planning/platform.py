@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING
 from planning.addressing import RegionSubnets, aws_subnets, azure_subnets, gcp_subnets
 from planning.clusters import ClusterPlan, plan_cluster
 from planning.deployer import ClusterAccess, plan_access
+from planning.geolocation import latency_region
 from planning.mesh import MeshPlan, plan_mesh
 from planning.regions import Cloud, aws_availability_zones, region_key
 from planning.rollout import plan_waves, wave_of
+from planning.routing import RoutedRegion, RoutingPlan, plan_routing
 from planning.serving import TritonPlan, plan_triton
 
 if TYPE_CHECKING:
@@ -58,6 +60,8 @@ class PlatformPlan:
     waves: tuple[tuple[str, ...], ...]
     """Rollout waves of region keys: a wave's Deployments wait for the previous wave's gates."""
     triton: TritonPlan
+    routing: RoutingPlan | None = None
+    """The global entry's names and Route 53 records; None without a `dns` section."""
 
     def wave_of(self, key: str) -> int:
         return wave_of(self.waves, key)
@@ -119,4 +123,13 @@ def plan_platform(settings: Settings) -> PlatformPlan:
         waves=plan_waves(list(regions), settings.rollout.waves),
         triton=plan_triton(serving.replicas, serving.gpus_per_pod, serving.cpu, serving.memory,
                            serving.engine_cache_size, serving.ready_timeout_minutes),
+        routing=_routing(settings, regions),
     )
+
+
+def _routing(settings: Settings, regions: Mapping[str, RegionPlan]) -> RoutingPlan | None:
+    dns = settings.dns
+    if dns is None:
+        return None
+    routed = [RoutedRegion(key, r.residency_zone, latency_region(r.cloud, r.name)) for key, r in regions.items()]
+    return plan_routing(routed, dns.zone, dns.name, dns.geographies_for(settings.residency_zones))

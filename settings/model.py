@@ -25,8 +25,10 @@ from planning.addressing import (
 from planning.gpu import GPU_TYPES, placement_error
 from planning.mesh import PAIR_KEYS, mesh_config_problems
 from planning.regions import CLOUDS, KNOWN_REGIONS, Cloud, region_key
+from settings import dns as dns_settings
 from settings import serving as serving_settings
 from settings.base import KEY_ROOT, LABEL_PATTERN, NAME_PATTERN, ConfigError, StrictModel, describe, key_path
+from settings.dns import DnsSettings
 from settings.serving import DeployerSettings, ImageSettings, RolloutSettings, ServingSettings
 
 IPv4Network = ipaddress.IPv4Network
@@ -147,6 +149,8 @@ class Settings(StrictModel):
     serving: ServingSettings = ServingSettings()
     rollout: RolloutSettings = RolloutSettings()
     deployer: DeployerSettings = DeployerSettings()
+    dns: DnsSettings | None = None
+    """The global entry (public endpoints, certificates, global DNS); absent: no public entry."""
 
     # Filled by load_settings once the semantic checks pass.
     region_cidrs: dict[str, IPv4Network] = Field(default_factory=dict, exclude=True)
@@ -259,6 +263,8 @@ def _semantic_problems(settings: Settings) -> Iterator[str]:
     asns = {c: asn for c, asn in settings.network.asns.items() if c in configured}
     for path, problem in mesh_config_problems(configured, asns, settings.network.tunnel_cidrs):
         yield f"{key_path('network', *path)}: {problem}"
+    # --- global entry: DNS provider, zone geographies ---
+    yield from dns_settings.problems(settings)
 
 
 def _hub_residency_problems(settings: Settings, cloud: Cloud, spec: CloudSpec) -> Iterator[str]:

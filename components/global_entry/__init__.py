@@ -1,0 +1,165 @@
+"""The platform's front door: one hostname, answered by the nearest healthy region, a residency
+zone's clients only by the zone's regions.
+
+`GlobalEntry` renders the routing plan (`planning/routing.py`): the Route 53 hosted zone (or an
+existing one), a public endpoint per region (`endpoint.py`, per-cloud rows in `clouds.py`), a
+Route 53 health check per region on Triton's readiness path over HTTPS, and every record of the
+plan's tree. Route 53 and IAM are global services, managed with the AWS hub region's provider and
+tagged without a residency zone; the regions' addresses carry their region's tags.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_aws import route53
+
+from components.global_entry.endpoint import RegionalEndpoint, RegionalEndpointArgs
+from components.naming import common_tags
+from components.providers import CloudProviders
+from planning.platform import PlatformPlan
+from planning.routing import DnsRecord, RoutingPlan, endpoint_label
+from planning.serving import READY_PATH
+from settings import Settings
+
+HTTPS_PORT = 443
+
+
+@dataclass(frozen=True, kw_only=True)
+class GlobalEntryArgs:
+    settings: Settings
+    plan: PlatformPlan
+    stack: str
+    landing_zones: dict[str, pulumi.ComponentResource]
+    clusters: dict[str, pulumi.ComponentResource]
+    serving: dict[str, pulumi.ComponentResource]
+    """Per region its TritonRegion: the namespace and Service the public routes lead to."""
+    providers: CloudProviders
+    region_tags: dict[str, dict[str, str]]
+
+
+class GlobalEntry(pulumi.ComponentResource):
+    endpoints: dict[str, RegionalEndpoint]
+    health_checks: dict[str, route53.HealthCheck]
+    records: list[route53.Record]
+
+    def __init__(self, name: str, args: GlobalEntryArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("multicloud-inference:index:GlobalEntry", name, None, opts)
+        settings, routing = args.settings, args.plan.routing
+        dns, aws = settings.dns, settings.clouds.aws
+        provider = args.providers.aws[aws.hub]
+        self._child = pulumi.ResourceOptions(parent=self, provider=provider)
+        # Route 53 and IAM are global: no residency zone to claim.
+        self.global_tags = common_tags(settings.name, args.stack, settings.owner, None)
+
+        self.name_servers: pulumi.Output[list[str]] | None = None
+        if dns.hosted_zone_id:
+            self.zone_id: pulumi.Input[str] = dns.hosted_zone_id
+        else:
+            zone = route53.Zone(
+                f"{name}-zone",
+                name=dns.zone,
+                comment=f"{settings.name} {args.stack}: global inference entry",
+                tags=self.global_tags,
+                # Deleting the zone breaks the delegation its parent holds.
+                opts=pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(protect=settings.protect)),
+            )
+            self.zone_id, self.name_servers = zone.zone_id, zone.name_servers
+
+        self.endpoints = {}
+        for index, (key, region) in enumerate(args.plan.regions.items()):
+            self.endpoints[key] = RegionalEndpoint(f"{endpoint_label(key)}-entry", RegionalEndpointArgs(
+                region=region,
+                tags=args.region_tags[key],
+                landing_zone=args.landing_zones[key],
+                cluster=args.clusters[key],
+                cloud_provider=args.providers.aws[region.name] if region.cloud == "aws"
+                else getattr(args.providers, region.cloud),
+                subscription_id=settings.clouds.azure.subscription_id if region.cloud == "azure" else None,
+                project=settings.clouds.gcp.project if region.cloud == "gcp" else None,
+                hostname=routing.endpoints[key],
+                global_hostname=routing.hostname,
+                serving=args.serving[key],
+                hosted_zone_id=self.zone_id,
+                dns_provider=provider,
+                aws_region=aws.hub,
+                acme_staging=dns.acme.staging,
+                acme_email=dns.acme.email,
+                # A day apart for 90-day certificates: regions never renew the global name at once.
+                renew_before_percentage=max(33 - index, 20),
+                global_tags=self.global_tags,
+            ), pulumi.ResourceOptions(parent=self))
+
+        self.health_checks = {
+            key: route53.HealthCheck(
+                f"{endpoint_label(key)}-ready",
+                type="HTTPS",
+                fqdn=hostname,
+                port=HTTPS_PORT,
+                resource_path=READY_PATH,
+                enable_sni=True,
+                request_interval=dns.health_check.interval,
+                failure_threshold=dns.health_check.failure_threshold,
+                measure_latency=False,
+                tags={**self.global_tags, "Name": f"{hostname} readiness"},
+                opts=self._child,
+            )
+            for key, hostname in routing.endpoints.items()
+        }
+        self.records = self._records(name, routing, dns.ttl)
+        self.table = pulumi.Output.from_input({
+            **routing.table(),
+            "endpoints": {key: {"hostname": routing.endpoints[key], "addresses": endpoint.address.ips}
+                          for key, endpoint in self.endpoints.items()},
+            "zone_id": self.zone_id,
+            "name_servers": self.name_servers,
+        })
+        self.register_outputs({"global_entry": self.table})
+
+    def _records(self, name: str, routing: RoutingPlan, ttl: int) -> list[route53.Record]:
+        """Every record of the plan, a name's alias targets before it (Route 53 refuses an alias
+        to a name that does not exist yet)."""
+        created: dict[str, list[route53.Record]] = {}
+
+        def create(record_name: str) -> list[route53.Record]:
+            if record_name not in created:
+                created[record_name] = [self._record(name, routing, record, ttl, create(record.alias) if record.alias else [])
+                                        for record in routing.group(record_name)]
+            return created[record_name]
+
+        for record in routing.records:
+            create(record.name)
+        return [r for group in created.values() for r in group]
+
+    def _record(self, name: str, routing: RoutingPlan, record: DnsRecord, ttl: int,
+                targets: list[route53.Record]) -> route53.Record:
+        relative = "@" if record.name == routing.hostname else record.name.removesuffix(f".{routing.hostname}")
+        suffix = f"-{record.set_id.replace(':', '-')}" if record.set_id else ""
+        policy = {}
+        if record.geolocation is not None:
+            location = record.geolocation
+            policy["geolocation_routing_policies"] = [
+                {"continent": location.continent} if location.continent else {"country": location.country or "*"}
+            ]
+        elif record.latency_region is not None:
+            policy["latency_routing_policies"] = [{"region": record.latency_region}]
+        elif record.weighted:
+            policy["weighted_routing_policies"] = [{"weight": 1}]
+        if record.alias is not None:
+            target = {"aliases": [{"name": record.alias, "zone_id": self.zone_id,
+                                   "evaluate_target_health": record.evaluate_target_health}]}
+        else:
+            target = {"ttl": ttl, "records": self.endpoints[record.region].address.ips}
+            if record.health_checked:
+                target["health_check_id"] = self.health_checks[record.region].id
+        return route53.Record(
+            f"{name}-{relative}{suffix}",
+            zone_id=self.zone_id,
+            name=record.name,
+            type="A",
+            set_identifier=record.set_id,
+            **policy,
+            **target,
+            opts=pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(depends_on=targets)),
+        )
