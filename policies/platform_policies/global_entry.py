@@ -228,7 +228,8 @@ def check_answers(stack: Stack, config: Mapping[str, Any]) -> Iterator[tuple[str
             for entry, clients, fallbacks in _entries(geo, _clients(geography)):
                 who = f"serves residency zone '{zone}' clients ({_shown(clients)})"
                 for target in [entry, *fallbacks]:
-                    how = "" if target.urn == entry.urn else f"can fail over (it is health-evaluated) to {_describe(target)}, which "
+                    how = "" if target.urn == entry.urn else (
+                        f"can fail over (it is health-evaluated) to {_describe(target)}, which ")
                     yield from ((entry.urn, f"{who} but {how}{m}") for m in _outside(records, target, allowed))
 
 
@@ -242,7 +243,7 @@ def _entries(geo, clients: list[Client]) -> list[tuple[Resource, list[Client], l
             continue  # no record and no default: the zone's clients get no answer at all
         _, matched, fallbacks = found.setdefault(chain[0].urn, (chain[0], [], []))
         matched.append(client)
-        for previous, fallback in zip(chain, chain[1:]):
+        for previous, fallback in zip(chain, chain[1:], strict=False):
             if not _may_fail(previous):
                 break
             if all(fallback.urn != f.urn for f in fallbacks):
