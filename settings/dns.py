@@ -24,7 +24,7 @@ from pydantic import Field
 
 from planning.geolocation import CONTINENTS, UNSUPPORTED_COUNTRIES, continent_of, country_continents
 from planning.routing import DEFAULT_GEOGRAPHIES, Geography
-from settings.base import StrictModel, key_path
+from settings.base import PATTERN_HINTS, StrictModel, key_path
 
 if TYPE_CHECKING:
     from settings.model import Settings
@@ -35,6 +35,12 @@ LABEL = r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$"
 HOSTED_ZONE_ID = r"^Z[A-Z0-9]{1,31}$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 ZONE_NAME = r"^[a-z][a-z0-9-]{0,30}$"
+PATTERN_HINTS.update({
+    DOMAIN: "a lower-case domain name such as example.com (no trailing dot)",
+    LABEL: "one lower-case DNS label such as infer",
+    HOSTED_ZONE_ID: "a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ",
+    EMAIL: "an e-mail address",
+})
 
 
 class HealthCheckSettings(StrictModel):

@@ -124,7 +124,7 @@ class RegionalEndpoint(pulumi.ComponentResource):
                            args.subscription_id, args.project)
         row = CLOUD_ENTRY[ctx.region.cloud]
         self.address = row.address(ctx)
-        role = self._dns01_role(name, args, row.oidc_issuer(ctx))
+        role, rights = self._dns01_role(name, args, row.oidc_issuer(ctx))
         cluster = ctx.cluster
         k8s = kubernetes_options(cluster, self)
         namespace = Namespace(
@@ -150,7 +150,7 @@ class RegionalEndpoint(pulumi.ComponentResource):
             **ENVOY_GATEWAY_CHART,
             opts=k8s,
         )
-        self.certificate = self._certificate(name, args, namespace, cert_manager, role, cluster)
+        self.certificate = self._certificate(name, args, namespace, [cert_manager, rights], role, cluster)
         self.gateway = self._gateway(name, args, namespace, envoy_gateway, cluster)
         CustomResource(
             f"{name}-routes",
@@ -166,7 +166,8 @@ class RegionalEndpoint(pulumi.ComponentResource):
         )
         self.register_outputs({"hostname": args.hostname, "addresses": self.address.ips})
 
-    def _dns01_role(self, name: str, args: RegionalEndpointArgs, issuer: pulumi.Input[str]) -> iam.Role:
+    def _dns01_role(self, name: str, args: RegionalEndpointArgs,
+                    issuer: pulumi.Input[str]) -> tuple[iam.Role, iam.RolePolicy]:
         """An IAM role this cluster's cert-manager may assume with its service account token, allowed
         to write only the ACME challenge records of this region's names."""
         opts = pulumi.ResourceOptions(parent=self, provider=args.dns_provider)
@@ -188,7 +189,7 @@ class RegionalEndpoint(pulumi.ComponentResource):
             tags=args.global_tags,
             opts=opts,
         )
-        iam.RolePolicy(
+        rights = iam.RolePolicy(
             f"{name}-acme-dns01",
             role=role.id,
             policy=pulumi.Output.from_input(args.hosted_zone_id).apply(
@@ -196,9 +197,9 @@ class RegionalEndpoint(pulumi.ComponentResource):
             ),
             opts=opts,
         )
-        return role
+        return role, rights
 
-    def _certificate(self, name, args: RegionalEndpointArgs, namespace, cert_manager, role, cluster) -> CustomResource:
+    def _certificate(self, name, args: RegionalEndpointArgs, namespace, prerequisites, role, cluster) -> CustomResource:
         token_role = Role(
             f"{name}-dns01-token",
             metadata={"name": f"{DNS01_ACCOUNT}-token", "namespace": namespace.metadata.name},
@@ -236,7 +237,8 @@ class RegionalEndpoint(pulumi.ComponentResource):
             kind="Issuer",
             metadata={"name": ISSUER, "namespace": namespace.metadata.name},
             spec={"acme": acme},
-            opts=kubernetes_options(cluster, self, depends_on=[cert_manager, binding]),
+            # cert-manager's CRDs, its right to a token, and the role's rights before the first challenge.
+            opts=kubernetes_options(cluster, self, depends_on=[*prerequisites, binding]),
         )
         return CustomResource(
             f"{name}-certificate",
