@@ -94,9 +94,6 @@ def problems(settings: Settings) -> Iterator[str]:
     if dns.provider not in PROVIDERS:
         yield (f"{key_path('dns', 'provider')}: {dns.provider!r} is not a supported DNS provider; use route53 "
                "(Cloud DNS geo-fencing and Azure Traffic Manager are not built)")
-    elif settings.clouds.aws is None:
-        yield (f"{key_path('dns', 'provider')}: route53 needs clouds.aws: the hosted zone, health checks and the "
-               "certificate issuers' IAM roles are created with the AWS hub region's provider")
     zones = settings.residency_zones
     for zone, given in dns.geographies.items():
         if zone not in zones:

@@ -14,7 +14,7 @@ from offline.engine import Recording, run_program
 from offline.plan import REPO_ROOT
 from planning.routing import Geography
 from settings import ConfigError, load_settings
-from tests.planview import keep_serving_valid, stack_platform_config
+from tests.planview import stack_platform_config
 
 KEY = "multicloud-inference:platform"
 
@@ -110,17 +110,6 @@ def test_bad_dns_config_is_refused_naming_the_key(case):
     mutate, expected = CASES[case]
     problems = problems_for(mutate)
     assert any(p.startswith(expected) for p in problems), problems
-
-
-def test_route53_needs_aws():
-    def without_aws(c):
-        del c["clouds"]["aws"]
-        c["residency_zones"]["eu"].remove("eu-central-1")
-        keep_serving_valid(c)
-
-    problems = problems_for(without_aws, "dev")
-    assert problems == [f"{KEY}.dns.provider: route53 needs clouds.aws: the hosted zone, health checks and the "
-                        "certificate issuers' IAM roles are created with the AWS hub region's provider"]
 
 
 def _write(tmp_path, platform) -> str:

@@ -10,9 +10,11 @@ tagged without a residency zone; the regions' addresses carry their region's tag
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import pulumi
+from pulumi_aws import provider as aws_provider
 from pulumi_aws import route53
 
 from components.global_entry.endpoint import RegionalEndpoint, RegionalEndpointArgs
@@ -24,6 +26,12 @@ from planning.serving import READY_PATH
 from settings import Settings
 
 HTTPS_PORT = 443
+
+
+def renew_before_percentage(key: str) -> int:
+    """20-33 % of a certificate's lifetime, fixed per region by its name (not its position, so
+    adding a region changes no other): regions renew the shared global name on different days."""
+    return 20 + int(hashlib.sha256(key.encode()).hexdigest(), 16) % 14
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,8 +55,8 @@ class GlobalEntry(pulumi.ComponentResource):
     def __init__(self, name: str, args: GlobalEntryArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("multicloud-inference:index:GlobalEntry", name, None, opts)
         settings, routing = args.settings, args.plan.routing
-        dns, aws = settings.dns, settings.clouds.aws
-        provider = args.providers.aws[aws.hub]
+        dns = settings.dns
+        provider, aws_region = self._aws_provider(name, settings, args.providers)
         self._child = pulumi.ResourceOptions(parent=self, provider=provider)
         # Route 53 and IAM are global: no residency zone to claim.
         self.global_tags = common_tags(settings.name, args.stack, settings.owner, None)
@@ -57,18 +65,20 @@ class GlobalEntry(pulumi.ComponentResource):
         if dns.hosted_zone_id:
             self.zone_id: pulumi.Input[str] = dns.hosted_zone_id
         else:
+            # Not protected (prod protects keys and buckets only): a deleted zone is recreated with new
+            # name servers that must be delegated again. Keep a long-lived zone outside the stack and
+            # name it with `hosted_zone_id`.
             zone = route53.Zone(
                 f"{name}-zone",
                 name=dns.zone,
                 comment=f"{settings.name} {args.stack}: global inference entry",
                 tags=self.global_tags,
-                # Deleting the zone breaks the delegation its parent holds.
-                opts=pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(protect=settings.protect)),
+                opts=self._child,
             )
             self.zone_id, self.name_servers = zone.zone_id, zone.name_servers
 
         self.endpoints = {}
-        for index, (key, region) in enumerate(args.plan.regions.items()):
+        for key, region in args.plan.regions.items():
             self.endpoints[key] = RegionalEndpoint(f"{endpoint_label(key)}-entry", RegionalEndpointArgs(
                 region=region,
                 tags=args.region_tags[key],
@@ -83,11 +93,10 @@ class GlobalEntry(pulumi.ComponentResource):
                 serving=args.serving[key],
                 hosted_zone_id=self.zone_id,
                 dns_provider=provider,
-                aws_region=aws.hub,
+                aws_region=aws_region,
                 acme_staging=dns.acme.staging,
                 acme_email=dns.acme.email,
-                # A day apart for 90-day certificates: regions never renew the global name at once.
-                renew_before_percentage=max(33 - index, 20),
+                renew_before_percentage=renew_before_percentage(key),
                 global_tags=self.global_tags,
             ), pulumi.ResourceOptions(parent=self))
 
@@ -117,6 +126,15 @@ class GlobalEntry(pulumi.ComponentResource):
         })
         self.register_outputs({"global_entry": self.table})
 
+    def _aws_provider(self, name: str, settings: Settings,
+                      providers: CloudProviders) -> tuple[pulumi.ProviderResource, str]:
+        """Route 53 and IAM are global: the AWS hub region's provider, or, in a stack without AWS
+        regions, one of this component's own (the account of the ambient AWS credentials)."""
+        if settings.clouds.aws is not None:
+            return providers.aws[settings.clouds.aws.hub], settings.clouds.aws.hub
+        region = "us-east-1"
+        return aws_provider.Provider(f"{name}-aws", region=region, opts=pulumi.ResourceOptions(parent=self)), region
+
     def _records(self, name: str, routing: RoutingPlan, ttl: int) -> list[route53.Record]:
         """Every record of the plan, a name's alias targets before it (Route 53 refuses an alias
         to a name that does not exist yet)."""
@@ -135,7 +153,9 @@ class GlobalEntry(pulumi.ComponentResource):
     def _record(self, name: str, routing: RoutingPlan, record: DnsRecord, ttl: int,
                 targets: list[route53.Record]) -> route53.Record:
         relative = "@" if record.name == routing.hostname else record.name.removesuffix(f".{routing.hostname}")
-        suffix = f"-{record.set_id.replace(':', '-')}" if record.set_id else ""
+        # Set ids are region keys (`aws:eu-central-1`) or, for latency records, AWS Regions.
+        set_id = f"aws:{record.set_id}" if record.latency_region else record.set_id
+        suffix = f"-{set_id.replace(':', '-')}" if set_id else ""
         policy = {}
         if record.geolocation is not None:
             location = record.geolocation
