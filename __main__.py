@@ -22,3 +22,5 @@ pulumi.export("kubeconfigs", platform.kubeconfigs())
 pulumi.export("image", {"digest": platform.image.digest, "tag": platform.image.tag, "mode": settings.image.mode})
 pulumi.export("rollout_waves", [list(wave) for wave in platform.plan.waves])
 pulumi.export("model_replication", platform.plan.replication.output())
+if platform.global_entry is not None:
+    pulumi.export("global_entry", platform.global_entry.table)

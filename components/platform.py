@@ -12,6 +12,7 @@ import pulumi
 
 from components.autoscaling import build_autoscaling
 from components.context import RegionContext, region_tags
+from components.global_entry import GlobalEntry, GlobalEntryArgs
 from components.kubernetes import CLUSTERS, cluster_addons
 from components.landing_zone.aws import AwsLandingZone, AwsLandingZoneArgs
 from components.landing_zone.azure import AzureLandingZone, AzureLandingZoneArgs
@@ -114,6 +115,11 @@ class Platform(pulumi.ComponentResource):
         self.serving = self._serve(name, child)
         # Pods on Triton's own load signal, GPU nodes on pending pods (components/autoscaling).
         self.autoscaling = build_autoscaling(contexts, self.clusters, self.serving, child)
+        self.global_entry = GlobalEntry(f"{name}-global-entry", GlobalEntryArgs(
+            settings=settings, plan=self.plan, stack=stack, landing_zones=self.landing_zones, clusters=self.clusters,
+            serving=self.serving, providers=self.providers,
+            region_tags={key: ctx.tags for key, ctx in contexts.items()},
+        ), child) if self.plan.routing else None
         # Each zone's models, from its source to its other regions (sync jobs run the image above).
         self.replication = ModelReplication(f"{name}-replication", ReplicationArgs(
             settings=settings, plan=self.plan, stack=stack, providers=self.providers,

@@ -188,6 +188,11 @@ def _computed(type_: str, name: str, inputs: dict[str, Any], provider_inputs: di
             "aws:eks/nodeGroup:NodeGroup": {
                 "resources": [{"autoscalingGroups": [{"name": f"eks-{physical}-{_digest(name, 8)}"}]}],
             },
+            # The global entry wires records, health checks and certificate issuers to the zone.
+            "aws:route53/zone:Zone": {
+                "zoneId": f"Z{_digest(name, 20).upper()}",
+                "nameServers": [f"ns-{n}.awsdns-{n:02}.{tld}" for n, tld in ((1, "com"), (2, "net"), (3, "org"), (4, "co.uk"))],
+            },
             "aws:eks/cluster:Cluster": {
                 "name": physical,
                 "vpcConfig": {**inputs.get("vpcConfig", {}), "clusterSecurityGroupId": f"sg-{_digest(name, 17)}"},

@@ -17,10 +17,12 @@ from planning.addressing import RegionSubnets, aws_subnets, azure_subnets, gcp_s
 from planning.autoscaling import PodRequest, RegionAutoscalingPlan, plan_region_autoscaling
 from planning.clusters import ClusterPlan, plan_cluster
 from planning.deployer import ClusterAccess, plan_access
+from planning.geolocation import latency_region
 from planning.mesh import MeshPlan, plan_mesh
 from planning.regions import AWS_DEFAULT_ZONES, Cloud, aws_zone_ids, region_key
 from planning.replication import ReplicationPlan, plan_replication
 from planning.rollout import plan_waves, wave_of
+from planning.routing import RoutedRegion, RoutingPlan, plan_routing
 from planning.serving import TritonPlan, plan_triton
 
 if TYPE_CHECKING:
@@ -64,6 +66,8 @@ class PlatformPlan:
     """Per region: its HorizontalPodAutoscaler, and how its GPU pool scales (planning/autoscaling.py)."""
     replication: ReplicationPlan
     """Which bucket copies models to which, and how: each zone's source to the zone's other regions."""
+    routing: RoutingPlan | None = None
+    """The global entry's names and Route 53 records; None without a `dns` section."""
 
     def wave_of(self, key: str) -> int:
         return wave_of(self.waves, key)
@@ -137,4 +141,13 @@ def plan_platform(settings: Settings) -> PlatformPlan:
             plan_replication(regions.values(), settings.models.sources)
             if settings.models is not None else ReplicationPlan(sources={}, edges=())
         ),
+        routing=_routing(settings, regions),
     )
+
+
+def _routing(settings: Settings, regions: Mapping[str, RegionPlan]) -> RoutingPlan | None:
+    dns = settings.dns
+    if dns is None:
+        return None
+    routed = [RoutedRegion(key, r.residency_zone, latency_region(r.cloud, r.name)) for key, r in regions.items()]
+    return plan_routing(routed, dns.zone, dns.name, dns.geographies_for(settings.residency_zones))

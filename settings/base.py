@@ -126,7 +126,9 @@ def describe(error: Mapping[str, Any], root: type[BaseModel]) -> str:
     if kind == "extra_forbidden":
         return f"{path}: {unknown_key(str(loc[-1]), _fields_at(root, loc[:-1]))}"
     if kind == "literal_error":
-        choices = ", ".join(re.findall(r"'([^']*)'", str(ctx.get("expected", ""))))
+        expected = str(ctx.get("expected", ""))
+        # pydantic quotes string choices ('a' or 'b') and not numeric ones (10 or 30).
+        choices = ", ".join(re.findall(r"'([^']*)'", expected) or re.findall(r"-?\d+(?:\.\d+)?", expected))
         if dict_key:
             return f"{path}: unknown key {show(value)}; valid keys here: {choices}"
         return f"{path}: {show(value)} is not one of {choices}"

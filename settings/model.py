@@ -27,6 +27,7 @@ from planning.gpu import GPU_CATALOG, GPU_TYPES, placement_error
 from planning.mesh import PAIR_KEYS, mesh_config_problems
 from planning.regions import AWS_DEFAULT_ZONES, AWS_ZONE_IDS, CLOUD_TITLES, CLOUDS, KNOWN_REGIONS, Cloud, region_key
 from settings import autoscaling as autoscaling_settings
+from settings import dns as dns_settings
 from settings import models as models_settings
 from settings import serving as serving_settings
 from settings.autoscaling import AutoscalingSettings
@@ -42,6 +43,7 @@ from settings.base import (
     show,
     unknown_config_keys,
 )
+from settings.dns import DnsSettings
 from settings.models import ModelSettings
 from settings.prices import PriceSettings
 from settings.prices import problems as price_problems
@@ -173,6 +175,8 @@ class Settings(StrictModel):
     autoscaling: AutoscalingSettings = AutoscalingSettings()
     models: ModelSettings | None = None
     """Absent: no replication (each region's bucket is filled by hand); present: every zone needs a source."""
+    dns: DnsSettings | None = None
+    """The global entry (public endpoints, certificates, global DNS); absent: no public entry."""
 
     # Filled by load_settings once the semantic checks pass; not a config key.
     _region_cidrs: dict[str, IPv4Network] = PrivateAttr(default_factory=dict)
@@ -349,6 +353,8 @@ def _network_problems(settings: Settings) -> Iterator[str]:
     yield from autoscaling_settings.problems(settings)
     # --- model replication: one source per residency zone (settings/models.py) ---
     yield from models_settings.problems(settings)
+    # --- global entry: DNS provider, zone geographies ---
+    yield from dns_settings.problems(settings)
 
 
 def _address_problems(settings: Settings) -> Iterator[str]:

@@ -71,7 +71,8 @@ def dev_plus(tmp_path_factory):
 
 
 def test_dev_is_costed_per_configured_region_with_gpu_pools_at_min_and_max(dev_plan, dev_estimate):
-    assert list(dev_estimate["regions"]) == ["aws:eu-central-1", "azure:westeurope", "gcp:europe-west4"]
+    # Route 53 (the global entry's zone and health checks) bills in no region.
+    assert list(dev_estimate["regions"]) == ["aws:eu-central-1", "azure:westeurope", "gcp:europe-west4", "global"]
     assert dev_estimate["catalogue_date"] == "2025-09-01"
     lines = {(region, line["description"]): line for region, part in dev_estimate["regions"].items() for line in part["lines"]}
     gpu = lines[("aws:eu-central-1", "GPU nodes g4dn.xlarge (spot)")]
@@ -85,7 +86,8 @@ def test_dev_is_costed_per_configured_region_with_gpu_pools_at_min_and_max(dev_p
     assert lines[("gcp:europe-west4", "HA VPN tunnel")]["quantity"]["max"] == 6
     assert lines[("gcp:europe-west4", "Cloud NAT (per VM using it)")]["quantity"] == {"min": 2, "max": 6}  # nodes
     # Cloud NAT egresses from a reserved address (allow-lists elsewhere name it), priced as one.
-    assert lines[("gcp:europe-west4", "external IPv4 address")]["monthly"]["max"] == round(0.005 * HOURS, 2)
+    # ... and the global entry reserves the load balancer's: two addresses.
+    assert lines[("gcp:europe-west4", "external IPv4 address")]["monthly"]["max"] == round(2 * 0.005 * HOURS, 2)
     assert lines[("azure:westeurope", "Key Vault HSM key (RSA-HSM 3072)")]["unit"] == "month"
     assert lines[("gcp:europe-west4", "GPU nodes n1-standard-8+1xnvidia-tesla-t4 (spot)")]["quantity"] == {"min": 0, "max": 2}
     assert {e["type"] for e in dev_estimate["not_included"]} >= {"aws:s3/bucket:Bucket", "gcp:storage/bucket:Bucket"}
@@ -93,7 +95,7 @@ def test_dev_is_costed_per_configured_region_with_gpu_pools_at_min_and_max(dev_p
 
 def test_totals_add_up_over_lines_and_regions(prod_plan):
     result = estimate(prod_plan.plan, CATALOGUE)
-    assert len(result["regions"]) == 9
+    assert len(result["regions"]) == 9 + 1  # the regions, and Route 53's global items
     for bound in ("min", "max"):
         for part in result["regions"].values():
             assert part["monthly"][bound] == pytest.approx(sum(line["monthly"][bound] for line in part["lines"]), abs=0.005)
@@ -119,10 +121,14 @@ def test_adding_a_region_costs_exactly_its_own_line_items(dev_estimate, dev_plus
     assert head["stack"] == "dev-plus"
     delta = compare(dev_estimate, head)
     new_region = head["regions"]["gcp:us-central1"]
-    assert list(delta["regions"]) == ["gcp:us-central1"]  # nothing else changes price
+    # Nothing else changes price, except the new region's own Route 53 health check (a global item).
+    assert list(delta["regions"]) == ["gcp:us-central1", "global"]
+    health_check = delta["regions"]["global"]
+    assert {line["description"] for line in health_check["lines"]} == {"Route 53 health check", "Route 53 health check options"}
     assert delta["delta"]["min"] > 0 and delta["delta"]["max"] > 0
     for bound in ("min", "max"):
-        assert delta["delta"][bound] == pytest.approx(sum(line["monthly"][bound] for line in new_region["lines"]), abs=0.01)
+        own = sum(line["monthly"][bound] for line in new_region["lines"]) + health_check["delta"][bound]
+        assert delta["delta"][bound] == pytest.approx(own, abs=0.01)
     assert {line["description"] for line in delta["regions"]["gcp:us-central1"]["lines"]} == {
         line["description"] for line in new_region["lines"]
     }
@@ -262,7 +268,8 @@ def test_cost_verb_writes_json_markdown_and_the_delta_from_a_base(tmp_path, caps
     assert printed.startswith("Monthly cost of stack dev: ")
     assert "Cost change (dev-plus -> dev): -" in printed and "\ngcp:us-central1: -" in printed
     written = json.loads(out.read_text())
-    assert written["stack"] == "dev" and set(written["regions"]) == {"aws:eu-central-1", "azure:westeurope", "gcp:europe-west4"}
+    assert written["stack"] == "dev"
+    assert set(written["regions"]) == {"aws:eu-central-1", "azure:westeurope", "gcp:europe-west4", "global"}
     markdown = md.read_text()
     assert markdown.startswith("### Monthly cost of `dev`")
     assert "| gcp:us-central1 | GKE cluster management | 73.00 | - | -73.00 |" in markdown

@@ -197,7 +197,9 @@ def test_every_resource_uses_an_explicit_provider(prod_plan):
         assert prod_plan.by_urn[r["provider"]]["type"].startswith("pulumi:providers:")
 
 
-GLOBAL_TYPES = {"aws:iam/role:Role", "azure-native:privatedns:PrivateZone", "azure-native:privatedns:VirtualNetworkLink"}
+GLOBAL_TYPES = {"aws:iam/role:Role", "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "aws:route53/zone:Zone",
+                "aws:route53/healthCheck:HealthCheck", "azure-native:privatedns:PrivateZone",
+                "azure-native:privatedns:VirtualNetworkLink"}
 """Taggable but located in no region, so in no residency zone."""
 
 

@@ -196,7 +196,7 @@ def test_one_premium_acr_replicated_to_every_azure_region_pulled_privately(prod_
     assert inputs["location"] == "westeurope"
     # Prod's deployer sits in AWS: the public endpoint admits only its NAT addresses.
     assert inputs["publicNetworkAccess"] == "Enabled" and inputs["networkRuleSet"]["defaultAction"] == "Deny"
-    nat_ips = {r["urn"] for r in prod_plan.of_type("aws:ec2/eip:Eip") if r["region"] == "eu-central-1"}
+    nat_ips = {r["urn"] for r in prod_plan.of_type("aws:ec2/eip:Eip") if r["region"] == "eu-central-1" and "-nat-" in r["name"]}
     assert set(registry["property_dependencies"]["networkRuleSet"]) == nat_ips
     replicas = {r["inputs"]["location"] for r in prod_plan.of_type("azure-native:containerregistry:Replication")}
     assert replicas == {"northeurope", "eastus2"}

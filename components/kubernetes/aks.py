@@ -103,6 +103,8 @@ class AksCluster(pulumi.ComponentResource):
         identity = managedidentity.UserAssignedIdentity(
             f"{name}-control-plane", resource_group_name=rg, location=location, tags=tags, opts=child
         )
+        self.control_plane_identity = identity
+        """Acts on the cluster's Azure resources (load balancers, public IPs): grant it what it manages."""
         api_subnet = lz.vnet_writes.took(network.Subnet(
             f"{name}-apiserver",
             resource_group_name=rg,

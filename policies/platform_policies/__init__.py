@@ -7,7 +7,7 @@ module imports a provider SDK: rules read engine-shaped properties only.
 
 from __future__ import annotations
 
-from . import autoscaling, encryption, exposure, hygiene, network, registries, residency, workloads
+from . import autoscaling, encryption, exposure, global_entry, hygiene, network, registries, residency, workloads
 from .definitions import PolicyDefinition
 
 PACK_NAME = "multicloud-inference-guardrails"
@@ -15,6 +15,7 @@ PACK_NAME = "multicloud-inference-guardrails"
 # Category -> policies, in the order the README presents them.
 CATEGORIES: dict[str, tuple[PolicyDefinition, ...]] = {
     "residency": residency.POLICIES,
+    "dns": global_entry.POLICIES,
     "encryption": encryption.POLICIES,
     "exposure": exposure.POLICIES,
     "network": network.POLICIES,

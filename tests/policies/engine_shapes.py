@@ -13,6 +13,9 @@ DELETE = object()
 DIGEST = "sha256:" + "ab" * 32
 IMAGE = f"123456789012.dkr.ecr.eu-central-1.amazonaws.com/lepton/triton@{DIGEST}"
 TAGS = {"platform": "lepton", "stack": "test", "owner": "ml-platform", "residency-zone": "eu"}
+GLOBAL_TAGS = {k: v for k, v in TAGS.items() if k != "residency-zone"}
+"""Global services (IAM, Route 53) claim no residency zone."""
+UNKNOWN = "[unknown]"
 AZ_RG = "/subscriptions/s/resourceGroups/rg-eu"
 
 
@@ -159,6 +162,55 @@ COMPLIANT: dict[tuple[str, str], tuple[dict[str, Any], dict[str, list[tuple[str,
     ),
     ("aws:iam/role:Role", "replication"): (
         {"assumeRolePolicy": "{}", "tags": {k: v for k, v in TAGS.items() if k != "residency-zone"}}, {}),
+    # --- Route 53: an EU geography record tree and a default for everyone else ----------------
+    ("aws:ec2/eip:Eip", "entry-eu"): ({"domain": "vpc", "tags": TAGS}, {}),
+    ("aws:ec2/eip:Eip", "entry-us"): ({"domain": "vpc", "region": "us-east-1", "tags": GLOBAL_TAGS}, {}),
+    ("aws:route53/zone:Zone", "zone"): ({"name": "example.com", "tags": GLOBAL_TAGS}, {}),
+    ("aws:route53/healthCheck:HealthCheck", "eu-ready"): (
+        {"type": "HTTPS", "fqdn": "aws-eu-central-1.infer.example.com", "port": 443.0,
+         "resourcePath": "/v2/health/ready", "enableSni": True, "requestInterval": 30.0, "failureThreshold": 3.0,
+         "tags": GLOBAL_TAGS}, {}),
+    ("aws:route53/healthCheck:HealthCheck", "us-ready"): (
+        {"type": "HTTPS", "fqdn": "aws-us-east-1.infer.example.com", "port": 443.0,
+         "resourcePath": "/v2/health/ready", "enableSni": True, "tags": GLOBAL_TAGS}, {}),
+    ("aws:route53/record:Record", "entry-eu"): (
+        {"zoneId": UNKNOWN, "name": "infer.example.com", "type": "A", "setIdentifier": "eu-continent-eu",
+         "geolocationRoutingPolicies": [{"continent": "EU"}],
+         "aliases": [{"name": "zone-eu.route.infer.example.com", "zoneId": UNKNOWN, "evaluateTargetHealth": False}]},
+        {"zoneId": [("aws:route53/zone:Zone", "zone")]}),
+    ("aws:route53/record:Record", "entry-no"): (
+        {"zoneId": UNKNOWN, "name": "infer.example.com.", "type": "A", "setIdentifier": "eu-country-no",
+         "geolocationRoutingPolicies": [{"country": "NO"}],
+         "aliases": [{"name": "zone-eu.route.infer.example.com", "zoneId": UNKNOWN, "evaluateTargetHealth": False}]},
+        {"zoneId": [("aws:route53/zone:Zone", "zone")]}),
+    ("aws:route53/record:Record", "entry-default"): (
+        {"zoneId": UNKNOWN, "name": "infer", "type": "A", "setIdentifier": "default",
+         "geolocationRoutingPolicies": [{"country": "*"}],
+         "aliases": [{"name": "nearest.route.infer.example.com", "zoneId": UNKNOWN, "evaluateTargetHealth": False}]},
+        {"zoneId": [("aws:route53/zone:Zone", "zone")]}),
+    ("aws:route53/record:Record", "zone-eu"): (
+        {"zoneId": UNKNOWN, "name": "zone-eu.route.infer.example.com", "type": "A", "setIdentifier": "eu-central-1",
+         "latencyRoutingPolicies": [{"region": "eu-central-1"}],
+         "aliases": [{"name": "eu-central-1.zone-eu.route.infer.example.com", "zoneId": UNKNOWN,
+                      "evaluateTargetHealth": True}]},
+        {"zoneId": [("aws:route53/zone:Zone", "zone")]}),
+    ("aws:route53/record:Record", "zone-eu-bucket"): (
+        {"zoneId": UNKNOWN, "name": "eu-central-1.zone-eu.route.infer.example.com", "type": "A",
+         "setIdentifier": "aws:eu-central-1", "weightedRoutingPolicies": [{"weight": 1.0}], "ttl": 60.0,
+         "records": ["203.0.113.10"], "healthCheckId": UNKNOWN},
+        {"zoneId": [("aws:route53/zone:Zone", "zone")], "records": [("aws:ec2/eip:Eip", "entry-eu")],
+         "healthCheckId": [("aws:route53/healthCheck:HealthCheck", "eu-ready")]}),
+    ("aws:route53/record:Record", "nearest-eu"): (
+        {"zoneId": UNKNOWN, "name": "nearest.route.infer.example.com", "type": "CNAME", "setIdentifier": "eu-central-1",
+         "latencyRoutingPolicies": [{"region": "eu-central-1"}], "ttl": 60.0,
+         "records": ["eu-central-1.zone-eu.route.infer.example.com"]},
+        {"zoneId": [("aws:route53/zone:Zone", "zone")]}),
+    ("aws:route53/record:Record", "nearest-us"): (
+        {"zoneId": UNKNOWN, "name": "nearest.route.infer.example.com", "type": "A", "setIdentifier": "us-east-1",
+         "latencyRoutingPolicies": [{"region": "us-east-1"}], "ttl": 60.0, "records": ["203.0.113.20"],
+         "healthCheckId": UNKNOWN},
+        {"zoneId": [("aws:route53/zone:Zone", "zone")], "records": [("aws:ec2/eip:Eip", "entry-us")],
+         "healthCheckId": [("aws:route53/healthCheck:HealthCheck", "us-ready")]}),
     # --- Azure --------------------------------------------------------------------------
     ("azure-native:resources:ResourceGroup", "rg-eu"): ({"location": "westeurope", "tags": TAGS}, {}),
     ("azure-native:network:VirtualNetwork", "vnet"): (

@@ -13,6 +13,7 @@ from platform_policies.pulumi_pack import to_policy
 S3 = "aws:s3/bucket:Bucket"
 SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+RECORD = "aws:route53/record:Record"
 UNKNOWN = "[unknown]"
 
 
@@ -48,6 +49,12 @@ FAIL_CLOSED = [
      "unknown at preview"),
     ("azure-keyvault-vault-purge-protection-enabled", ("azure-native:keyvault:Vault", "kv"),
      "properties.enablePurgeProtection", None, "unknown at preview"),
+    ("aws-route53-record-answers-in-residency-zone", (RECORD, "entry-eu"), "aliases", None,
+     "its alias target is unknown at preview (fail closed)"),
+    ("aws-route53-record-answers-in-residency-zone", (RECORD, "entry-eu"), "aliases.0.evaluateTargetHealth", None,
+     "can fail over (it is health-evaluated) to infer [default]"),
+    ("aws-route53-record-answers-in-residency-zone", (RECORD, "entry-no"), "geolocationRoutingPolicies.0.country", None,
+     "its geolocation is unknown at preview"),
 ]
 
 
@@ -76,6 +83,8 @@ def test_an_unknown_provider_region_fails_closed_for_zone_members(plan, run):
     # engine's property dependencies instead.
     (REPLICATION, "models-to-replica", "rules.0.destination.bucket"),
     (REPLICATION, "models-to-replica", "bucket"),
+    # A new address's value is unknown: the record is attributed to it by property dependency.
+    (RECORD, "zone-eu-bucket", "records"),
 ])
 def test_an_unknown_key_or_target_reference_is_not_a_violation(plan, run, reference):
     type_, name, path = reference

@@ -11,6 +11,8 @@ REMOVE = object()  # mutation that drops the resource from the plan
 POD = "spec.template.spec"
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 CRON = "kubernetes:batch/v1:CronJob"
+RECORD = "aws:route53/record:Record"
+R53_POLICY = "aws-route53-record-answers-in-residency-zone"
 
 # policy, mutated (type, name), property path (or REMOVE), new value, expected message part,
 # and the resource the violation is reported on when it is not the mutated one.
@@ -41,6 +43,29 @@ CASES = [
      DELETE, "does not name its source in multicloud-inference/replication-source (fail closed)", None),
     ("kubernetes-batch-cronjob-replication-in-residency-zone", (CRON, "model-sync"), f"metadata.annotations.{SYNC_DESTINATION}",
      "eu-central-1", "its destination 'eu-central-1' (multicloud-inference/replication-destination) is not cloud:region", None),
+    # global entry (Route 53)
+    (R53_POLICY, (RECORD, "zone-eu-bucket"), "property_dependencies", {"records": [("aws:ec2/eip:Eip", "entry-us")]},
+     "answers from outside the zone: us-east-1 (entry-us via infer.example.com [eu-continent-eu] -> "
+     "zone-eu.route.infer.example.com [eu-central-1] -> eu-central-1.zone-eu.route.infer.example.com [aws:eu-central-1])",
+     (RECORD, "entry-eu")),
+    (R53_POLICY, (RECORD, "entry-eu"), "aliases.0.name", "nearest.route.infer.example.com",
+     "answers from outside the zone: us-east-1", None),
+    (R53_POLICY, (RECORD, "entry-eu"), "healthCheckId", "hc-1",
+     "can fail over (it is health-evaluated) to infer [default], which answers from outside the zone: us-east-1", None),
+    (R53_POLICY, (RECORD, "entry-eu"), "aliases.0.evaluateTargetHealth", True,
+     "can fail over (it is health-evaluated) to infer [default], which answers from outside the zone: us-east-1", None),
+    (R53_POLICY, (RECORD, "entry-eu"), "aliases.0.name", "elb.example.net",
+     "aliases elb.example.net, where aliases ('elb.example.net') comes from no resource of this stack", None),
+    (R53_POLICY, (RECORD, "zone-eu-bucket"), "property_dependencies", {},
+     "where records (['203.0.113.10']) comes from no resource of this stack whose region is known (fail closed)",
+     (RECORD, "entry-eu")),
+    (R53_POLICY, (RECORD, "entry-eu"), "geolocationRoutingPolicies", "[unknown]", "its geolocation is unknown", None),
+    (R53_POLICY, (RECORD, "entry-eu"), REMOVE, None, "serves residency zone 'eu' clients (country AD, country AL, "
+     "country AT and 51 more) but answers from outside the zone: us-east-1", (RECORD, "entry-default")),
+    ("aws-route53-healthcheck-readiness-path", ("aws:route53/healthCheck:HealthCheck", "eu-ready"), "resourcePath",
+     "/v2/health/live", "probes '/v2/health/live', not the readiness path /v2/health/ready", None),
+    ("aws-route53-healthcheck-readiness-path", ("aws:route53/healthCheck:HealthCheck", "us-ready"), "type", "TCP",
+     "checks TCP, not the readiness path", None),
     # encryption
     ("aws-s3-bucket-cmek-required", (SSE, "models"), REMOVE, None, "no server-side encryption configuration", (S3, "models")),
     ("aws-s3-bucket-cmek-required", (SSE, "models"), "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm", "AES256",
@@ -213,6 +238,8 @@ def test_a_mutation_is_caught(plan, run, case):
     target = find(plan, type_, name)
     if path is REMOVE:
         plan["resources"].remove(target)
+    elif path == "property_dependencies":
+        target["property_dependencies"] = {k: [urn(*d) for d in v] for k, v in value.items()}
     else:
         set_path(target["inputs"], path, value)
     found = [v for v in run(plan) if v.policy == policy]
@@ -261,6 +288,18 @@ def test_the_program_and_the_pack_agree_on_the_sync_job_markers():
     assert (residency.SOURCE_ANNOTATION, residency.DESTINATION_ANNOTATION, residency.REPLICATION_LABEL) == (
         replication.SOURCE_ANNOTATION, replication.DESTINATION_ANNOTATION, replication.SYNC_COMPONENT_LABEL
     )
+
+
+def test_a_country_record_may_fall_back_to_its_zones_continent_record(plan, run):
+    # NO's record evaluates health; its fallback is the EU continent record, which stays in the zone.
+    set_path(find(plan, RECORD, "entry-no")["inputs"], "aliases.0.evaluateTargetHealth", True)
+    assert run(plan) == []
+
+
+def test_records_not_serving_a_zone_geography_may_answer_from_anywhere(plan, run):
+    # The default's latency set answers from us-east-1 too: only a zone's clients are restricted.
+    set_path(find(plan, RECORD, "nearest-us")["inputs"], "latencyRoutingPolicies.0.region", "us-west-2")
+    assert run(plan) == []
 
 
 def test_every_policy_has_a_violating_case():
