@@ -21,6 +21,9 @@ from typing import Any, TextIO
 # 0: clean (advisory findings at most); 1: a mandatory policy violation; 2: usage, config or I/O error.
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INVALID = 0, 1, 2
 STDIO = "-"
+# The collector's thresholds (first, second, third generation) for offline runs and the command
+# line: the SDKs leave millions of long-lived objects the default (700, 10, 10) rescans constantly.
+GC_THRESHOLD = (200_000, 50, 100)
 
 
 class InputError(Exception):
