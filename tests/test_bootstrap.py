@@ -18,7 +18,7 @@ import pytest
 
 from offline.plan import REPO_ROOT
 
-SYSTEM_PATH = "/usr/bin:/bin"  # a fresh Debian/Ubuntu: python3 and make, no uv
+SYSTEM_PATH = "/usr/bin:/bin"  # where a fresh Debian/Ubuntu has python3 and make
 
 
 def _bootstrap_module():
@@ -102,10 +102,20 @@ def real_uv() -> tuple[Path, str]:
     return Path(candidate).resolve(), version
 
 
+def fresh_machine_path(tmp_path: Path) -> str:
+    """A PATH with nothing but the system's python3 and make (no uv, whatever this machine has)."""
+    bin_dir = tmp_path / "system-bin"
+    bin_dir.mkdir()
+    python3 = shutil.which("python3", path=SYSTEM_PATH) or sys._base_executable
+    (bin_dir / "python3").symlink_to(python3)
+    (bin_dir / "make").symlink_to(shutil.which("make"))
+    return str(bin_dir)
+
+
 def test_make_bootstraps_uv_without_uv_on_path_sudo_or_pip(tmp_path, real_uv):
     uv_binary, version = real_uv
-    assert shutil.which("python3", path=SYSTEM_PATH) and shutil.which("make", path=SYSTEM_PATH)
-    assert shutil.which("uv", path=SYSTEM_PATH) is None
+    path = fresh_machine_path(tmp_path)
+    assert shutil.which("uv", path=path) is None
     clone = tmp_path / "clone"
     clone.mkdir()
     shutil.copy(REPO_ROOT / "Makefile", clone)
@@ -113,7 +123,7 @@ def test_make_bootstraps_uv_without_uv_on_path_sudo_or_pip(tmp_path, real_uv):
     makefile = clone / "Makefile"
     makefile.write_text(re.sub(r"^UV_VERSION := \S+$", f"UV_VERSION := {version}", makefile.read_text(), flags=re.M))
     index = _local_index(tmp_path / "index", uv_binary, version)
-    env = {"PATH": SYSTEM_PATH, "HOME": str(tmp_path), "UV_BOOTSTRAP_INDEX_URL": index}
+    env = {"PATH": path, "HOME": str(tmp_path), "UV_BOOTSTRAP_INDEX_URL": index}
 
     first = make("uv", cwd=clone, env=env)
     assert first.returncode == 0, first.stderr
@@ -139,7 +149,8 @@ def test_a_tampered_wheel_is_refused(tmp_path, real_uv):
     page = tmp_path / "index" / "simple" / "uv" / "index.html"
     page.write_text(re.sub(r"sha256=[0-9a-f]+", "sha256=" + "0" * 64, page.read_text()))
     result = subprocess.run([sys.executable, str(REPO_ROOT / "tools" / "bootstrap_uv.py"), version, str(tmp_path / "bin")],
-                            env={"PATH": SYSTEM_PATH, "UV_BOOTSTRAP_INDEX_URL": index}, capture_output=True, text=True)
+                            env={"PATH": fresh_machine_path(tmp_path), "UV_BOOTSTRAP_INDEX_URL": index},
+                            capture_output=True, text=True)
     assert result.returncode != 0 and "sha256 mismatch" in result.stderr
     assert not (tmp_path / "bin" / "uv").exists()
 
