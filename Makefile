@@ -27,8 +27,10 @@ uv:
 
 ## Install the locked environment (.venv, every dependency group); minutes on a first run.
 env: uv
-	@test -d .venv/lib || echo "make: first run: installing the locked environment into .venv (about 1.5 GB of cloud SDKs, a few minutes)"
-	@uv sync --locked --all-groups --compile-bytecode
+	@test -d .venv/lib || echo "make: first run: installing the locked environment into .venv (about 1.5 GB of cloud SDKs)"
+	@uv sync --locked --all-groups
+	@test -f .venv/.bytecode-compiled || echo "make: compiling it to bytecode, once (a few minutes), so that every run starts fast"
+	@uv sync --locked --all-groups --compile-bytecode --quiet && touch .venv/.bytecode-compiled
 
 ## Install the checkers the image tests need that are no Python dependency (checkov, a uv tool).
 checkers: env

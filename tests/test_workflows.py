@@ -4,6 +4,7 @@ OIDC only, one stack matrix), and the entry points CI and newcomers use do what 
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -178,8 +179,8 @@ def test_the_deploy_environment_installs_runtime_dependencies_only():
     sync = next(s["run"] for s in steps("pulumi-stack", "pulumi") if s.get("run", "").startswith("uv sync"))
     assert "--no-default-groups" in sync and "--group" not in sync and "--all-groups" not in sync
     assert "uv sync --locked --all-groups" in (REPO_ROOT / "Makefile").read_text()  # development gets the tools
-    uv = shutil.which("uv")
-    assert uv, "uv is on PATH under `make test`"
+    uv = os.environ.get("UV") or shutil.which("uv")  # `uv run` exports its own path as $UV
+    assert uv, "uv runs the tests (`make test`)"
     # What a plain `uv sync` (Pulumi's uv toolchain) installs, resolved by uv itself from the lock.
     exported = subprocess.run([uv, "export", "--frozen", "--no-hashes", "--no-header", "--no-annotate"],
                               cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout
