@@ -27,3 +27,9 @@ def compact_name(*parts: str, limit: int = 24) -> str:
     digest = hashlib.sha256("/".join(parts).encode()).hexdigest()[:6]
     readable = re.sub(r"[^a-z0-9]", "", "".join(parts).lower())
     return readable[: limit - len(digest)] + digest
+
+
+def acr_name(platform: str, stack: str) -> str:
+    """The stack's container registry (`<acr_name>.azurecr.io`). A function of the platform and
+    stack names only, so the deploy workflow knows the registry before the first `pulumi up`."""
+    return compact_name("acr", platform, stack, limit=50)

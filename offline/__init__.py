@@ -1,5 +1,7 @@
 """The offline preview: evaluate a stack with Pulumi's own mock engine, without the CLI or a cloud.
 
-`engine` runs the program and records every registration; `plan` turns the record into the
-documented plan JSON; `report` prints it for people; `__main__` is the command line.
+`engine` runs the program and records every registration (`lean` keeps that cheap); `plan` turns
+the record into the documented plan JSON; `policy_check` applies the policy pack; `report` prints a
+plan for people. The command line (`__main__`, `cli`) is one module per verb: `preview`, `check`,
+`policy_config`, `diff`, `stacks`, `schema`.
 """

@@ -1,73 +1,102 @@
-"""`python -m offline preview STACK ...` and `python -m offline check PLAN.json ...`.
+"""`python -m offline VERB ...`: the offline preview and the tools built on its plan.
 
-Exit codes: 0 success; 1 a mandatory policy violation; 2 invalid config or input (each bad key is
-listed, no traceback).
+Exit codes, for every verb:
+  0  success (policy findings, if any, are advisory)
+  1  a mandatory policy violation
+  2  usage, config or I/O error: one line per problem on standard error, never a traceback
+
+A verb is one module (`offline/<verb>.py`) defining `VERB`, plus one line in `VERBS` below.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import gc
+import os
 import sys
-from pathlib import Path
 
-from offline import cost, critical_path, place
+from offline import check, cost, critical_path, diff, place, policy_config, preview, schema, stacks
+from offline.cli import EXIT_INVALID, EXIT_OK, EXIT_VIOLATIONS, GC_THRESHOLD, InputError, Verb
 
-EXIT_OK, EXIT_VIOLATIONS, EXIT_INVALID = 0, 1, 2
+__all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_VIOLATIONS", "VERBS", "main"]
 
+# The command line, one row per verb, in the order `--help` lists them.
+VERBS: tuple[Verb, ...] = (
+    preview.VERB,
+    check.VERB,
+    policy_config.VERB,
+    diff.VERB,
+    cost.VERB,
+    place.VERB,
+    critical_path.VERB,
+    stacks.VERB,
+    schema.VERB,
+)
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m offline", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    preview = commands.add_parser("preview", help="evaluate a stack under the mock engine and apply the policy pack")
-    preview.add_argument("stack", help="stack name: reads Pulumi.STACK.yaml (and names the plan)")
-    preview.add_argument("--config-file", type=Path, help="read the config from this file instead (same shape)")
-    preview.add_argument("--json", type=Path, dest="json_out", help="write the plan JSON here")
-    _policy_arguments(preview)
-
-    check = commands.add_parser("check", help="apply the policy pack to a saved plan JSON")
-    check.add_argument("plan", type=Path, help="a plan JSON written by `preview --json`")
-    _policy_arguments(check)
-    for verb in (cost, place, critical_path):  # each verb module adds its parser and sets `run`
-        verb.register(commands)
-    return parser
+DEBUG_ENV = "OFFLINE_TRACEBACK"
 
 
-def _policy_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--policy-pack", type=Path, help="policy pack directory (default: policies/)")
-    parser.add_argument("--policy-pack-config", type=Path, help="policy pack config JSON, as the CLI takes it")
+def parser(verbs: tuple[Verb, ...] = VERBS) -> argparse.ArgumentParser:
+    epilog = __doc__.split("\n\n", 2)[1]
+    root = argparse.ArgumentParser(
+        prog="python -m offline",
+        description=__doc__.splitlines()[0],
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = root.add_subparsers(dest="verb", required=True, metavar="VERB")
+    for verb in verbs:
+        sub = commands.add_parser(verb.name, help=verb.help, description=verb.help, epilog=epilog,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+        verb.arguments(sub)
+        sub.set_defaults(run=verb.run)
+    return root
 
 
-def _preview(args: argparse.Namespace) -> int:
-    from offline.plan import StackConfigError, build_plan
-    from offline.policy_check import PolicyConfigError, apply_policies, print_violations
-    from offline.report import summary
-    from settings import ConfigError
+def _is_user_error(error: BaseException) -> bool:
+    kinds: tuple[type[BaseException], ...] = (InputError, OSError)
+    settings_base = sys.modules.get("settings.base")  # loaded only by verbs that read stack settings
+    if settings_base is not None:
+        kinds += (settings_base.ConfigError,)
+    return isinstance(error, kinds)
 
+
+def main(argv: list[str] | None = None, verbs: tuple[Verb, ...] = VERBS) -> int:
+    args = parser(verbs).parse_args(argv)  # usage errors: argparse prints them and exits 2
+    gc.set_threshold(*GC_THRESHOLD)  # a short batch process over millions of SDK objects (offline/lean.py)
     try:
-        plan = build_plan(args.stack, args.config_file)
-        plan["policies"] = apply_policies(plan, args.policy_pack, args.policy_pack_config)
-    except (ConfigError, StackConfigError, PolicyConfigError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_INVALID
-    print(summary(plan))
-    if args.json_out:
-        args.json_out.write_text(json.dumps(plan, indent=2, sort_keys=True) + "\n")
-        print(f"\nPlan written to {args.json_out}")
-    return print_violations(plan["policies"])
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if hasattr(args, "run"):
         return args.run(args)
-    if args.command == "preview":
-        return _preview(args)
-    from offline.policy_check import check_plan_file
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`... | head`): nothing left to report to.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_INVALID
+    except Exception as error:  # noqa: BLE001 - the CLI's promise: one line, never a traceback
+        if os.environ.get(DEBUG_ENV):
+            raise
+        if _is_user_error(error):
+            print(f"error: {error}", file=sys.stderr)
+        else:
+            print(
+                f"error: unexpected {type(error).__name__}: {error} "
+                f"(a bug in the offline tools; {DEBUG_ENV}=1 shows the traceback)",
+                file=sys.stderr,
+            )
+        return EXIT_INVALID
 
-    return check_plan_file(args.plan, args.policy_pack, args.policy_pack_config)
+
+def exit_now(code: int) -> None:
+    """Exit without tearing the interpreter down: freeing the SDKs' millions of objects one by one
+    took longer than a third of a preview, for nothing (the process ends; files are closed). mypy
+    exits the same way."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            code = code or EXIT_INVALID
+    os._exit(code)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

@@ -8,18 +8,16 @@ import json
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_INVALID = 0, 2
+from offline.cli import EXIT_INVALID, EXIT_OK, Verb
 
 
-def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("cost", help="monthly cost estimate of a stack's plan, per region and line item")
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("stack", help="stack name: reads Pulumi.STACK.yaml (its prices overrides included)")
     parser.add_argument("--config-file", type=Path, help="read the config from this file instead (same shape)")
     parser.add_argument("--plan", type=Path, help="cost this saved plan JSON instead of evaluating the stack")
     parser.add_argument("--json", type=Path, dest="json_out", help="write the estimate JSON here")
     parser.add_argument("--compare", type=Path, metavar="BASE.json", help="print the change from this earlier estimate JSON")
     parser.add_argument("--markdown", type=Path, metavar="OUT.md", help="write the estimate (and change) as a PR comment")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,3 +46,6 @@ def run(args: argparse.Namespace) -> int:
         args.markdown.write_text(render_markdown(result, delta))
         print(f"Markdown written to {args.markdown}")
     return EXIT_OK
+
+
+VERB = Verb("cost", "monthly cost estimate of a stack's plan, per region and line item", _arguments, run)

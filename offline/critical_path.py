@@ -8,16 +8,14 @@ import json
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_INVALID = 0, 2
+from offline.cli import EXIT_INVALID, EXIT_OK, Verb
 
 
-def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("critical-path", help="longest creation chains of a stack's plan, in minutes")
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("stack", help="stack name: reads Pulumi.STACK.yaml")
     parser.add_argument("--config-file", type=Path, help="read the config from this file instead (same shape)")
     parser.add_argument("--plan", type=Path, help="use this saved plan JSON instead of evaluating the stack")
     parser.add_argument("--json", type=Path, dest="json_out", help="write the chains as JSON here")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,3 +34,6 @@ def run(args: argparse.Namespace) -> int:
         args.json_out.write_text(json.dumps(result, indent=2) + "\n")
         print(f"\nChains written to {args.json_out}")
     return EXIT_OK
+
+
+VERB = Verb("critical-path", "longest creation chains of a stack's plan, in minutes", _arguments, run)

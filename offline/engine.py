@@ -21,7 +21,9 @@ import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+
+from offline.lean import lean_runtime
 
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
@@ -359,9 +361,10 @@ def _run(program: Path, project: str, stack: str, config: dict[str, str], record
     pulumi.runtime.set_mocks(mock, project=project, stack=stack, preview=False, monitor=RecordingMonitor(mock, recording))
     pulumi.runtime.set_all_config(config)
     root = pulumi.runtime.get_root_resource()
-    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__")))
-    for key, value in root.outputs.items():
-        output = pulumi.Output.from_input(value)
-        secret = _sync_await(output.is_secret())
-        recording.outputs[key] = SECRET if secret else engine_value(_sync_await(output.future()))
+    with lean_runtime(_ensure_event_loop()):  # what the mock engine does not pay for: offline/lean.py
+        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__")))
+        for key, value in root.outputs.items():
+            output = pulumi.Output.from_input(value)
+            secret = _sync_await(output.is_secret())
+            recording.outputs[key] = SECRET if secret else engine_value(_sync_await(output.future()))
     return recording

@@ -12,11 +12,10 @@ from typing import Any
 
 import yaml
 
-from offline.plan import REPO_ROOT, StackConfigError, project_name, read_stack_config, stack_file
+from offline.cli import InputError
+from offline.plan import REPO_ROOT, project_name, stack_file
 
-
-class InputError(Exception):
-    """A verb's input file is missing or malformed."""
+__all__ = ["InputError", "read_document", "read_json", "settings_from_text", "stack_plan", "stack_settings"]
 
 
 def stack_path(stack: str, config_file: Path | None) -> Path:
@@ -26,14 +25,9 @@ def stack_path(stack: str, config_file: Path | None) -> Path:
 def stack_settings(stack: str, config_file: Path | None = None) -> Any:
     """The validated settings of a stack (or of `config_file`, a file of the same shape).
     Raises settings.ConfigError (every bad key) or InputError (the file itself)."""
-    from settings import CONFIG_KEY, load_settings
+    from offline.plan import stack_settings as settings_of
 
-    project = project_name(REPO_ROOT)
-    try:
-        config = read_stack_config(stack_path(stack, config_file), project)
-    except StackConfigError as error:
-        raise InputError(str(error)) from None
-    return load_settings(config.get(f"{project}:{CONFIG_KEY}"))
+    return settings_of(stack, config_file)
 
 
 def settings_from_text(text: str) -> Any:
@@ -43,7 +37,7 @@ def settings_from_text(text: str) -> Any:
     project = project_name(REPO_ROOT)
     config = (yaml.safe_load(text) or {}).get("config") or {}
     config = {key if ":" in key else f"{project}:{key}": value for key, value in config.items()}
-    return load_settings(config.get(f"{project}:{CONFIG_KEY}"))
+    return load_settings(config.get(f"{project}:{CONFIG_KEY}"), config)
 
 
 def read_document(path: Path, what: str) -> Any:
@@ -75,7 +69,4 @@ def stack_plan(stack: str, config_file: Path | None = None, plan_file: Path | No
         return read_json(plan_file, "plan JSON (written by `python -m offline preview --json`)", ("resources",))
     from offline.plan import build_plan
 
-    try:
-        return build_plan(stack, config_file)
-    except StackConfigError as error:
-        raise InputError(str(error)) from None
+    return build_plan(stack, config_file)

@@ -14,19 +14,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_INVALID = 0, 2
+from offline.cli import EXIT_INVALID, EXIT_OK, Verb
+
 HOURS_PER_MONTH = 730
 
 
-def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("place", help="cheapest GPU nodes per region for a demand (residency, quotas, n+1)")
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("stack", help="stack name: reads Pulumi.STACK.yaml")
     parser.add_argument("--demand", type=Path, required=True, help="YAML or JSON: {demand: {zone: GPUs, default: GPUs}, "
                         "quotas: {cloud:region: max nodes}, redundancy: none | n+1}")
     parser.add_argument("--config-file", type=Path, help="read (and with --apply, edit) this file instead of Pulumi.STACK.yaml")
     parser.add_argument("--json", type=Path, dest="json_out", help="write the placement JSON here")
     parser.add_argument("--apply", action="store_true", help="write the nodes into the stack file as per-region gpu.min_nodes")
-    parser.set_defaults(run=run)
 
 
 def gpu_updates(settings: Any, nodes: Mapping[str, int]) -> dict[str, dict[str, int]]:
@@ -111,3 +110,6 @@ def run(args: argparse.Namespace) -> int:
         ) or "nothing to change"
         print(f"\nApplied to {path}: {changed}")
     return EXIT_OK
+
+
+VERB = Verb("place", "cheapest GPU nodes per region for a demand (residency, quotas, n+1)", _arguments, run)

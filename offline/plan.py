@@ -10,11 +10,14 @@ import importlib
 import inspect
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from offline.engine import Recording, run_program
+from offline.cli import InputError
+
+if TYPE_CHECKING:  # the engine imports pulumi: only evaluating a stack needs it
+    from offline.engine import Recording
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,7 +25,7 @@ CLOUD_OF_PACKAGE = {"aws": "aws", "azure-native": "azure", "gcp": "gcp", "kubern
                     "random": "random", "docker-build": "docker"}
 
 
-class StackConfigError(Exception):
+class StackConfigError(InputError):
     """The stack file itself is unusable (missing, not YAML, wrong shape)."""
 
 
@@ -40,9 +43,16 @@ def read_stack_config(path: Path, project: str) -> dict[str, Any]:
         document = yaml.safe_load(path.read_text())
     except FileNotFoundError:
         raise StackConfigError(f"{path}: no such stack file") from None
+    except IsADirectoryError:
+        raise StackConfigError(f"{path}: is a directory, expected a stack file (Pulumi.<stack>.yaml)") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise StackConfigError(f"{path}: cannot read the stack file: {getattr(error, 'strerror', None) or error}") from None
     except yaml.YAMLError as error:
-        raise StackConfigError(f"{path}: not valid YAML: {error}") from None
-    config = (document or {}).get("config")
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise StackConfigError(f"{path}: not valid YAML{where}: {problem}") from None
+    config = document.get("config") if isinstance(document, dict) else None
     if not isinstance(config, dict):
         raise StackConfigError(f"{path}: expected a top-level `config:` mapping")
     return {key if ":" in key else f"{project}:{key}": value for key, value in config.items()}
@@ -128,18 +138,31 @@ def plan_from_recording(project: str, stack: str, recording: Recording) -> dict[
     }
 
 
+def stack_settings(stack: str | None = None, config_file: Path | None = None, project_dir: Path = REPO_ROOT):
+    """The validated settings of a stack (or of any config file of that shape).
+
+    Raises settings.ConfigError when the config is invalid and StackConfigError when the file
+    itself is unusable."""
+    from settings import CONFIG_KEY, load_settings
+
+    project = project_name(project_dir)
+    config = read_stack_config(config_file or stack_file(stack, project_dir), project)
+    # The whole config, so that a misspelt project key (`platfrom`) is named too.
+    return load_settings(config.get(f"{project}:{CONFIG_KEY}"), config)
+
+
 def build_plan(stack: str | None = None, config_file: Path | None = None, project_dir: Path = REPO_ROOT) -> dict[str, Any]:
     """Evaluate the program for a stack (or any config file of that shape) and return its plan.
 
     Raises settings.ConfigError when the stack config is invalid (before any resource exists) and
     StackConfigError when the file itself is unusable.
     """
-    from settings import CONFIG_KEY, load_settings
+    from offline.engine import run_program
 
     project = project_name(project_dir)
     path = config_file or stack_file(stack, project_dir)
     stack_name = stack or path.stem.removeprefix("Pulumi.")
     config = read_stack_config(path, project)
-    load_settings(config.get(f"{project}:{CONFIG_KEY}"), config)
+    stack_settings(stack, config_file, project_dir)
     recording = run_program(project_dir / "__main__.py", project, stack_name, cli_config(config))
     return plan_from_recording(project, stack_name, recording)

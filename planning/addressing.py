@@ -127,12 +127,11 @@ def address_problems(
             if pinned and other_index > index:
                 continue  # reported once, on the later of two pins
             kind = "pin" if pinned else "automatic range"
-            problems.append(AddressProblem(
-                "cidr",
-                f"{own}'s pin {request.cidr} overlaps {other}'s {kind} {cidr}; pin it elsewhere, for example in "
-                f"the spare block {spare_block(supernet)}, which no automatic range uses",
-                index,
-            ))
+            spare = spare_block(supernet)
+            hint = (f"elsewhere in the spare block {spare}, clear of the other pins" if cidr.subnet_of(spare)
+                    else f"elsewhere, for example in the spare block {spare}, which no automatic range uses")
+            message = f"{own}'s pin {request.cidr} overlaps {other}'s {kind} {cidr}; pin it {hint}"
+            problems.append(AddressProblem("cidr", message, index))
     return problems
 
 

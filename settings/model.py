@@ -98,7 +98,8 @@ class CloudSpec(StrictModel):
     hub: str
     regions: list[RegionSpec] = Field(min_length=1)
 
-    @field_validator("regions", mode="before")
+    # A region is its name or an object; the JSON schema (`python -m offline schema`) says both.
+    @field_validator("regions", mode="before", json_schema_input_type=list[str | RegionSpec])
     @classmethod
     def _names_as_regions(cls, value: Any) -> Any:
         return [_region_from_string(v) for v in value] if isinstance(value, list) else value

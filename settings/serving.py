@@ -141,6 +141,10 @@ def _deployer_problems(settings: Settings) -> Iterator[str]:
     if deployer.azure_principal_type == "Group" and not deployer.azure_principal_id:
         yield (f"{key_path('deployer', 'azure_principal_id')}: is required when azure_principal_type is Group "
                "(the group's object id)")
+    if deployer.network and not deployer.runner_labels:
+        yield (f"{key_path('deployer', 'runner_labels')}: is required with deployer.network "
+               f"({deployer.network!r}): the labels of the self-hosted runner inside that network, or the deploy "
+               "jobs run on GitHub-hosted runners, which cannot reach private cluster APIs")
     hubs = {cloud: spec.hub for cloud, spec in settings.clouds.configured()}
     regions = list(plan_regions(settings).values())
     _, found = plan_access(regions, hubs, settings.kubernetes.api_allowed_cidrs, deployer.request())

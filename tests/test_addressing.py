@@ -194,8 +194,8 @@ def test_two_pins_that_overlap_are_reported_once_on_the_later_one():
         RegionRequest("aws", "us-east-1", N("10.88.128.0/17")),
     ]
     assert [(p.index, p.message) for p in address_problems(SUPERNET, requests)] == [
-        (2, "aws:us-east-1's pin 10.88.128.0/17 overlaps gcp:us-central1's pin 10.88.0.0/16; pin it elsewhere, "
-            "for example in the spare block 10.88.0.0/13, which no automatic range uses")
+        (2, "aws:us-east-1's pin 10.88.128.0/17 overlaps gcp:us-central1's pin 10.88.0.0/16; pin it elsewhere "
+            "in the spare block 10.88.0.0/13, clear of the other pins")
     ]
 
 

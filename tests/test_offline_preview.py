@@ -1,8 +1,13 @@
-"""The offline preview command: its exit codes, its report, and the plan JSON contract."""
+"""The offline preview command: its exit codes, its report, and the plan JSON contract.
+
+A stack evaluation costs seconds, so this module evaluates dev once through the real command line
+(`python -m offline preview dev --json -`), once through `main` to a file, and one variant stack;
+everything else reads those plans or fails before evaluating anything."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -11,9 +16,10 @@ import pytest
 import yaml
 from pulumi.runtime import rpc
 
-from offline.__main__ import EXIT_INVALID, EXIT_OK, main
+from offline.__main__ import EXIT_INVALID, EXIT_OK, EXIT_VIOLATIONS, main
 from offline.engine import SECRET, UNKNOWN, Recording, engine_value, run_program
 from offline.plan import REPO_ROOT
+from offline.report import resource_counts
 from settings import ConfigError, load_settings
 from tests.planview import stack_platform_config
 
@@ -21,57 +27,129 @@ RESOURCE_FIELDS = {
     "urn", "type", "name", "custom", "parent", "provider", "cloud", "region", "inputs",
     "dependencies", "property_dependencies", "protect", "custom_timeouts",
 }
+# The residency zone every policy pack config used to repeat: prod's six regions.
+SIX_REGIONS = ["eu-central-1", "eu-west-1", "westeurope", "northeurope", "europe-west4", "europe-west1"]
 
 
-def write_config(tmp_path, platform) -> str:
-    path = tmp_path / "Pulumi.variant.yaml"
+def write_config(tmp_path, platform, name="variant") -> str:
+    path = tmp_path / f"Pulumi.{name}.yaml"
     path.write_text(yaml.safe_dump({"config": {"multicloud-inference:platform": platform}}))
     return str(path)
 
 
-def test_preview_of_dev_runs_as_a_module_and_prints_the_summary():
-    result = subprocess.run(
-        [sys.executable, "-m", "offline", "preview", "dev"], cwd=REPO_ROOT, capture_output=True, text=True
+@pytest.fixture(scope="module")
+def dev_cli():
+    """`python -m offline preview dev --json -`, run as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "offline", "preview", "dev", "--json", "-"], cwd=REPO_ROOT, capture_output=True, text=True
     )
-    assert result.returncode == EXIT_OK, result.stderr
-    assert "Stack multicloud-inference/dev:" in result.stdout
-    for section in ("By cloud and region:", "By type:", "aws:kms/key:Key", "Policies ("):
-        assert section in result.stdout
 
 
-def test_plan_json_has_the_documented_shape(tmp_path, capsys):
-    out = tmp_path / "plan.json"
-    assert main(["preview", "prod", "--json", str(out)]) == EXIT_OK
-    plan = json.loads(out.read_text())
+@pytest.fixture(scope="module")
+def dev_json(dev_cli):
+    assert dev_cli.returncode == EXIT_OK, dev_cli.stderr
+    return json.loads(dev_cli.stdout)
+
+
+def test_json_to_stdout_leaves_the_report_on_stderr(dev_cli, dev_json):
+    assert dev_json["stack"] == "dev"  # standard output is the JSON document alone
+    for section in ("Stack multicloud-inference/dev:", "By cloud and region:", "By type:", "aws:kms/key:Key", "Policies ("):
+        assert section in dev_cli.stderr
+    assert "Traceback" not in dev_cli.stderr and not (REPO_ROOT / "-").exists()
+
+
+def test_plan_json_has_the_documented_shape(dev_json, prod_plan):
+    plan = dev_json
     assert set(plan) == {"project", "stack", "resources", "outputs", "policies"}
-    assert (plan["project"], plan["stack"]) == ("multicloud-inference", "prod")
+    assert (plan["project"], plan["stack"]) == ("multicloud-inference", "dev")
     assert set(plan["policies"]) == {"pack", "violations"} and plan["policies"]["pack"]
     urns = {r["urn"] for r in plan["resources"]}
+    stack = "urn:pulumi:dev::multicloud-inference::pulumi:pulumi:Stack::multicloud-inference-dev"
     for r in plan["resources"]:
         assert set(r) == RESOURCE_FIELDS, r["urn"]
         assert r["cloud"] in {"aws", "azure", "gcp", "kubernetes", "random", "docker", None}
-        stack = "urn:pulumi:prod::multicloud-inference::pulumi:pulumi:Stack::multicloud-inference-prod"
         assert r["parent"] in urns | {None, stack}
         assert r["provider"] is None or r["provider"] in urns
         assert set(r["dependencies"]) <= urns
-    assert plan["outputs"]["region_cidrs"]["aws:us-east-1"] == "10.64.0.0/19"
+    assert prod_plan.plan["outputs"]["region_cidrs"]["aws:us-east-1"] == "10.64.0.0/19"
 
 
-def test_plan_json_is_deterministic(tmp_path, capsys):
-    first, second = tmp_path / "a.json", tmp_path / "b.json"
-    assert main(["preview", "dev", "--json", str(first)]) == EXIT_OK
-    assert main(["preview", "dev", "--json", str(second)]) == EXIT_OK
-    assert first.read_text() == second.read_text()
+def test_plan_json_is_deterministic(dev_json, tmp_path, capsys):
+    out = tmp_path / "plan.json"
+    assert main(["preview", "dev", "--json", str(out)]) == EXIT_OK
+    assert json.loads(out.read_text()) == dev_json
+    assert f"Plan written to {out}" in capsys.readouterr().out
+
+
+def test_preview_and_check_count_resources_the_same_way(dev_cli, dev_json, tmp_path, capsys):
+    counts = resource_counts(dev_json)
+    cloud = [r for r in dev_json["resources"] if r["custom"] and not r["type"].startswith("pulumi:providers:")]
+    assert counts.resources == len(cloud)
+    assert counts.resources + counts.providers + counts.components == len(dev_json["resources"])
+    assert f"Stack multicloud-inference/dev: {counts} would be created" in dev_cli.stderr
+    saved = tmp_path / "dev.json"
+    saved.write_text(dev_cli.stdout)
+    assert main(["check", str(saved)]) == EXIT_OK
+    assert f"(multicloud-inference/dev): {counts}\n" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def variant(tmp_path_factory):
+    """dev without Azure, plus legitimate EU regions the old six-region pack default refused."""
+    platform = stack_platform_config("dev")
+    del platform["clouds"]["azure"]
+    platform["clouds"]["aws"]["regions"].append("eu-west-3")
+    platform["clouds"]["gcp"]["regions"].append("europe-north1")
+    platform["residency_zones"]["eu"] = ["eu-central-1", "eu-west-3", "europe-west4", "europe-north1"]
+    directory = tmp_path_factory.mktemp("variant")
+    config = write_config(directory, platform)
+    out = directory / "plan.json"
+    code = main(["preview", "variant", "--config-file", config, "--json", str(out)])
+    return code, config, json.loads(out.read_text())
+
+
+def test_config_file_names_the_stack_and_is_evaluated(variant):
+    code, _, plan = variant
+    assert code == EXIT_OK
+    assert plan["stack"] == "variant"
+    assert {r["cloud"] for r in plan["resources"] if r["custom"]} >= {"aws", "gcp"}
+    assert "azure" not in {r["cloud"] for r in plan["resources"]}
+    assert {r["region"] for r in plan["resources"]} >= {"eu-west-3", "europe-north1"}
+
+
+def test_the_pack_gets_the_stacks_own_zones(variant, tmp_path, capsys):
+    """The preview hands the pack the zones of the stack config (exit 0 above); the same plan
+    checked against a hand-copied six-region list fails, and the report counts per policy."""
+    _, config, plan = variant
+    assert main(["policy-config", "variant", "--config-file", config]) == EXIT_OK
+    generated = json.loads(capsys.readouterr().out)
+    assert generated["aws-any-resource-in-residency-zone"] == {
+        "residencyZones": {"eu": ["eu-central-1", "eu-west-3", "europe-west4", "europe-north1"]}}
+    stale = tmp_path / "stale.json"
+    stale.write_text(json.dumps({p: {"residencyZones": {"eu": SIX_REGIONS}} for p in generated}))
+    saved = tmp_path / "plan.json"
+    saved.write_text(json.dumps(plan))
+    assert main(["check", str(saved), "--policy-pack-config", str(stale)]) == EXIT_VIOLATIONS
+    out = capsys.readouterr().out
+    region_of = {r["urn"]: r["region"] for r in plan["resources"]}
+    for cloud, region in (("aws", "eu-west-3"), ("gcp", "europe-north1")):
+        policy = f"{cloud}-any-resource-in-residency-zone"
+        counted = re.search(rf"^  mandatory +{policy} +(\d+) violations? on (\d+) resources?$", out, re.M)
+        assert counted, out
+        section = out.split(f"[mandatory] {policy} ({counted.group(1)})\n", 1)[1].split("\n[", 1)[0]
+        urns = [line.strip() for line in section.splitlines() if line.startswith("  urn:")]
+        assert len(urns) == int(counted.group(2)) > 0
+        assert {region_of[u] for u in urns} == {region}
 
 
 @pytest.mark.parametrize(
     "mutate,expected",
     [
         (
-            lambda c: c["clouds"]["aws"]["regions"].__setitem__(0, {"name": "eu-central-1", "cidr": "10.88.0.0/14"})
+            lambda c: c["clouds"]["aws"]["regions"].__setitem__(0, {"name": "eu-central-1", "cidr": "10.88.0.0/13"})
             or c["clouds"]["gcp"]["regions"].__setitem__(0, {"name": "europe-west4", "cidr": "10.88.0.0/16"}),
-            ["platform.clouds.gcp.regions[0].cidr: gcp:europe-west4's pin 10.88.0.0/16 overlaps aws:eu-central-1's "
-             "pin 10.88.0.0/14"],
+            ["platform.clouds.gcp.regions[0].cidr: gcp:europe-west4's pin 10.88.0.0/16 overlaps "
+             "aws:eu-central-1's pin 10.88.0.0/13; pin it elsewhere in the spare block 10.88.0.0/13"],
         ),
         (
             lambda c: c["clouds"]["azure"]["regions"].append("westeuropa"),
@@ -90,30 +168,70 @@ def test_invalid_config_exits_2_naming_the_keys_without_a_traceback(tmp_path, ca
     assert "Traceback" not in captured.err and captured.out == ""
 
 
-def test_a_misspelt_config_key_exits_2_naming_the_key_meant(tmp_path, capsys):
-    path = tmp_path / "Pulumi.variant.yaml"
-    path.write_text(yaml.safe_dump({"config": {"multicloud-inference:platfrom": stack_platform_config("dev")}}))
-    assert main(["preview", "variant", "--config-file", str(path)]) == EXIT_INVALID
+@pytest.mark.parametrize("argv,message", [
+    (["preview", "nosuchstack"], "Pulumi.nosuchstack.yaml: no such stack file"),
+    (["preview", "dev", "--config-file", "{tmp}"], "{tmp}: is a directory, expected a stack file"),
+    (["preview", "dev", "--config-file", "{tmp}/notyaml.yaml"], "{tmp}/notyaml.yaml: not valid YAML"),
+    (["preview", "dev", "--config-file", "{tmp}/list.yaml"], "{tmp}/list.yaml: expected a top-level `config:` mapping"),
+    (["preview", "dev", "--json", "{tmp}/missing/plan.json"], "{tmp}/missing/plan.json: cannot write: no such directory"),
+    (["preview", "dev", "--json", "{tmp}"], "{tmp}: cannot write: is a directory"),
+    (["preview", "dev", "--json", "{tmp}/list.yaml/plan.json"], "cannot write: no such directory"),
+    (["preview", "dev", "--policy-pack-config", "{tmp}"], "{tmp}: is a directory, expected a policy pack config JSON"),
+    (["check", "{tmp}"], "{tmp}: is a directory, expected a plan JSON"),
+    (["check", "{tmp}/nothing.json"], "{tmp}/nothing.json: no such file (expected a plan JSON"),
+    (["check", "{tmp}/notyaml.yaml"], "not valid JSON"),
+    (["policy-config", "dev", "--config-file", "{tmp}"], "is a directory"),
+    (["schema", "--out", "{tmp}/missing/schema.json"], "{tmp}/missing/schema.json: cannot write"),
+    (["diff", "{tmp}/nothing.json", "{tmp}/nothing.json"], "no such file"),
+])
+def test_bad_files_exit_2_with_one_line_and_no_traceback(tmp_path, capsys, argv, message):
+    (tmp_path / "notyaml.yaml").write_text("config: [unclosed\n")
+    (tmp_path / "list.yaml").write_text("- just\n- a list\n")
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    assert main(argv) == EXIT_INVALID
     err = capsys.readouterr().err
-    assert "multicloud-inference:platfrom: unknown key 'platfrom'; did you mean 'platform'?" in err
-    assert "Traceback" not in err
+    assert message.replace("{tmp}", str(tmp_path)) in err, err
+    assert "Traceback" not in err and err.startswith("error: ") and err.count("\n") == 1
 
 
-def test_missing_stack_file_exits_2(capsys):
-    assert main(["preview", "nosuchstack"]) == EXIT_INVALID
-    assert "Pulumi.nosuchstack.yaml: no such stack file" in capsys.readouterr().err
+def test_usage_errors_exit_2(capsys):
+    for argv in ([], ["nosuchverb"], ["preview"], ["stacks", "--stage", "nowhere"]):
+        with pytest.raises(SystemExit) as exited:
+            main(argv)
+        assert exited.value.code == EXIT_INVALID
+    assert "usage: python -m offline" in capsys.readouterr().err
 
 
-def test_config_file_names_the_stack_and_is_evaluated(tmp_path, capsys):
-    platform = stack_platform_config("dev")
-    del platform["clouds"]["azure"]
-    platform["residency_zones"]["eu"].remove("westeurope")
-    out = tmp_path / "plan.json"
-    assert main(["preview", "variant", "--config-file", write_config(tmp_path, platform), "--json", str(out)]) == EXIT_OK
-    plan = json.loads(out.read_text())
-    assert plan["stack"] == "variant"
-    assert {r["cloud"] for r in plan["resources"] if r["custom"]} >= {"aws", "gcp"}
-    assert "azure" not in {r["cloud"] for r in plan["resources"]}
+def test_an_unexpected_failure_is_one_line_too(capsys, monkeypatch):
+    from offline.cli import Verb
+
+    def broken(args):
+        raise KeyError("a bug")
+
+    monkeypatch.delenv("OFFLINE_TRACEBACK", raising=False)
+    verb = Verb("broken", "fails", lambda parser: None, broken)
+    assert main(["broken"], verbs=(verb,)) == EXIT_INVALID
+    err = capsys.readouterr().err
+    assert err.startswith("error: unexpected KeyError: 'a bug'") and "OFFLINE_TRACEBACK=1" in err and "Traceback" not in err
+
+
+def test_help_lists_every_verb_and_the_exit_codes():
+    from offline.__main__ import VERBS, parser
+
+    text = parser().format_help()
+    for verb in VERBS:
+        assert verb.name in text
+    assert "0  success" in text and "1  a mandatory policy violation" in text and "2  usage, config or I/O error" in text
+    assert len({verb.name for verb in VERBS}) == len(VERBS)
+
+
+def test_the_command_line_loads_no_sdk_until_a_verb_needs_it():
+    # `--help` and `stacks` stay instant, and a workflow can list the stacks with PyYAML alone.
+    heavy = "{'pulumi', 'pydantic', 'pulumi_aws', 'grpc'}"
+    probe = f"import sys, offline.__main__; print(sorted({{m.split('.')[0] for m in sys.modules}} & {heavy}))"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 def test_engine_values_hide_secrets_and_mark_unknowns():
@@ -146,3 +264,13 @@ def test_the_program_itself_refuses_bad_config_with_a_run_error_and_no_resources
 def test_missing_platform_config_is_named():
     with pytest.raises(ConfigError, match=r"multicloud-inference:platform: is required"):
         load_settings(None)
+
+
+def test_a_misspelt_config_key_exits_2_naming_the_key_meant(tmp_path, capsys):
+    path = tmp_path / "Pulumi.variant.yaml"
+    path.write_text(yaml.safe_dump({"config": {"multicloud-inference:platfrom": stack_platform_config("dev")}}))
+    assert main(["preview", "variant", "--config-file", str(path)]) == EXIT_INVALID
+    err = capsys.readouterr().err
+    assert "multicloud-inference:platfrom: unknown key 'platfrom'; did you mean 'platform'?" in err
+    assert "Traceback" not in err
+

@@ -69,7 +69,7 @@ CASES = {
         lambda c: c["clouds"]["aws"]["regions"][0].update(cidr="10.88.0.0/16")
         or c["clouds"]["aws"]["regions"][1].update(cidr="10.88.128.0/17"),
         f"{P}clouds.aws.regions[1].cidr: aws:eu-central-1's pin 10.88.128.0/17 overlaps aws:us-east-1's pin "
-        "10.88.0.0/16; pin it elsewhere, for example in the spare block 10.88.0.0/13, which no automatic range uses",
+        "10.88.0.0/16; pin it elsewhere in the spare block 10.88.0.0/13, clear of the other pins",
     ),
     "pin over another region's automatic range names both regions": (
         lambda c: c["clouds"]["azure"]["regions"][0].update(cidr="10.64.0.0/16"),

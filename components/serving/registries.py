@@ -28,7 +28,7 @@ from pulumi_gcp import artifactregistry, kms, organizations, projects
 
 from components.context import region_tags
 from components.landing_zone.azure import global_tags
-from components.naming import compact_name
+from components.naming import acr_name
 from planning.platform import PlatformPlan
 from planning.regions import Cloud
 
@@ -168,7 +168,7 @@ def _acr(ctx: RegistryContext) -> CloudRegistries:
     deployer_inside = (ctx.plan.deployer_region or "").startswith("azure:")
     registry = containerregistry.Registry(
         f"{ctx.name}-acr",
-        registry_name=compact_name("acr", ctx.platform, ctx.stack, limit=50),
+        registry_name=acr_name(ctx.platform, ctx.stack),
         resource_group_name=hub_lz.resource_group.name,
         location=hub.name,
         sku={"name": "Premium"},

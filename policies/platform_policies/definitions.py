@@ -107,40 +107,38 @@ EXEMPTIONS = ConfigKey(
 
 
 def validate_schema(schema: Mapping[str, Any], value: Any, path: str) -> list[str]:
-    """The JSON-schema subset our config keys use, so offline config errors match the CLI's."""
-    errors: list[str] = []
-    kind = schema.get("type")
-    type_ok = {
-        "object": lambda v: isinstance(v, dict),
-        "array": lambda v: isinstance(v, list),
-        "string": lambda v: isinstance(v, str),
-        "boolean": lambda v: isinstance(v, bool),
-        "integer": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v == int(v),
-    }
-    if kind and not type_ok[kind](value):
-        return [f"{path}: expected {kind}, got {type(value).__name__}"]
-    if "enum" in schema and value not in schema["enum"]:
-        errors.append(f"{path}: {value!r} is not one of {list(schema['enum'])}")
-    if kind == "string" and len(value) < schema.get("minLength", 0):
-        errors.append(f"{path}: must not be empty")
-    if kind == "integer" and "minimum" in schema and value < schema["minimum"]:
-        errors.append(f"{path}: must be >= {schema['minimum']}")
-    if kind == "array":
-        if len(value) < schema.get("minItems", 0):
-            errors.append(f"{path}: needs at least {schema['minItems']} item(s)")
-        for i, item in enumerate(value):
-            errors += validate_schema(schema.get("items", {}), item, f"{path}[{i}]")
-    if kind == "object":
-        props = schema.get("properties", {})
-        for req in schema.get("required", []):
-            if req not in value:
-                errors.append(f"{path}.{req}: required")
-        extra = schema.get("additionalProperties", True)
-        for k, v in value.items():
-            if k in props:
-                errors += validate_schema(props[k], v, f"{path}.{k}")
-            elif extra is False:
-                errors.append(f"{path}.{k}: unknown key")
-            elif isinstance(extra, Mapping):
-                errors += validate_schema(extra, v, f"{path}.{k}")
-    return errors
+    """Validate one config value against its JSON schema with `jsonschema` (draft 7, as the CLI),
+    each problem as one line starting with its key path, e.g. `p.exemptions[0].justification: required`."""
+    # Imported here: generating a pack config (`python -m offline policy-config`) loads these
+    # definitions in the deploy environment, which holds runtime dependencies only.
+    from jsonschema import Draft7Validator
+
+    problems: list[str] = []
+    for error in Draft7Validator(schema).iter_errors(value):
+        where = path + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+        for problem in _describe(error, where):
+            if problem not in problems:
+                problems.append(problem)
+    return sorted(problems)
+
+
+def _describe(error: Any, where: str) -> list[str]:
+    """jsonschema's verdict in the pack's wording (the key path first, then what is wrong)."""
+    kind, expected, instance = error.validator, error.validator_value, error.instance
+    if kind == "required":
+        return [f"{where}.{name}: required" for name in expected if name not in instance]
+    if kind == "additionalProperties":
+        known = error.schema.get("properties", {})
+        return [f"{where}.{name}: unknown key" for name in instance if name not in known]
+    if kind == "type":
+        return [f"{where}: expected {expected if isinstance(expected, str) else ' or '.join(expected)}, "
+                f"got {type(instance).__name__}"]
+    if kind == "minimum":
+        return [f"{where}: must be >= {expected}"]
+    if kind == "minItems":
+        return [f"{where}: needs at least {expected} item(s)"]
+    if kind == "minLength":
+        return [f"{where}: must not be empty" if expected == 1 else f"{where}: needs at least {expected} characters"]
+    if kind == "enum":
+        return [f"{where}: {instance!r} is not one of {list(expected)}"]
+    return [f"{where}: {error.message}"]

@@ -125,6 +125,37 @@ def _zone_semantics(zones: Mapping[str, list[str]]) -> Iterable[str]:
             seen[key] = zone
 
 
+# Every region of each cloud that lies in a member state of the EU or the EEA (EU + Iceland,
+# Liechtenstein, Norway): the territory the GDPR applies to, and the pack's default zone `eu`.
+# Deliberately absent: the UK (eu-west-2, uksouth, ukwest, europe-west2) and Switzerland
+# (eu-central-2, switzerlandnorth, switzerlandwest, europe-west6), outside the EEA (they hold
+# adequacy decisions, which a security team may choose to accept by configuring its own zones).
+# A stack narrows this to the regions it declares (`python -m offline policy-config STACK`).
+# Append a region when a cloud opens one in the EEA; names are each cloud's own.
+EU_EEA_REGIONS: dict[str, tuple[str, ...]] = {
+    # Source: https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html
+    # (checked 2026-11); eusc-de-east-1 is the AWS European Sovereign Cloud (Brandenburg, 2026-01).
+    "aws": (
+        "eu-central-1", "eu-west-1", "eu-west-3", "eu-north-1", "eu-south-1", "eu-south-2",
+        "eusc-de-east-1",
+    ),
+    # Source: https://learn.microsoft.com/azure/reliability/regions-list, geography Europe
+    # (checked 2026-11); swedensouth and norwaywest are access-restricted but EEA all the same.
+    "azure": (
+        "westeurope", "northeurope", "francecentral", "francesouth", "germanywestcentral",
+        "germanynorth", "swedencentral", "swedensouth", "norwayeast", "norwaywest", "polandcentral",
+        "italynorth", "spaincentral", "austriaeast", "belgiumcentral",
+    ),
+    # Source: https://cloud.google.com/about/locations (checked 2026-11); `eu` is the Cloud
+    # Storage multi-region "data centers within member states of the European Union", `eur4` the
+    # Finland + Netherlands dual-region.
+    "gcp": (
+        "europe-west1", "europe-west3", "europe-west4", "europe-west8", "europe-west9",
+        "europe-west10", "europe-west12", "europe-north1", "europe-north2", "europe-central2",
+        "europe-southwest1", "eu", "eur4",
+    ),
+}
+
 RESIDENCY_ZONES = ConfigKey(
     "residencyZones",
     {
@@ -133,9 +164,7 @@ RESIDENCY_ZONES = ConfigKey(
         "additionalProperties": {
             "type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1},
         },
-        "default": {
-            "eu": ["eu-central-1", "eu-west-1", "westeurope", "northeurope", "europe-west4", "europe-west1"],
-        },
+        "default": {"eu": [region for regions in EU_EEA_REGIONS.values() for region in regions]},
     },
     _zone_semantics,
 )

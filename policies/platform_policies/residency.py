@@ -24,6 +24,13 @@ from .model import UNKNOWN, Resource, Stack, get_path, is_unknown
 CONFIG = (RESIDENCY_ZONES, ZONE_NAME_PATTERNS)
 
 
+def _listed(regions: set[str], shown: int = 8) -> str:
+    """The allowed regions, shortened: the default zone lists every EU/EEA region of three clouds."""
+    names = sorted(regions)
+    more = f" and {len(names) - shown} more in the policy pack config" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 def check_location(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     if not is_located(resource):
         return
@@ -41,7 +48,7 @@ def check_location(resource: Resource, config: Mapping[str, Any]) -> Iterator[st
         elif region is None:
             yield f"it belongs to residency zone '{zone}' but neither it nor its provider sets a region"
         elif region not in allowed:
-            yield f"it belongs to residency zone '{zone}' but is located in {region}; allowed: {', '.join(sorted(allowed))}"
+            yield f"it belongs to residency zone '{zone}' but is located in {region}; allowed: {_listed(allowed)}"
 
 
 # --- replication and transfers -------------------------------------------------------------
@@ -166,7 +173,7 @@ def check_transfers(stack: Stack, config: Mapping[str, Any], types: tuple[str, .
                 if is_unknown(region) or region is None:
                     yield urn, f"copies zone '{zone}' data to {target.name}, whose region is not known at preview (fail closed)"
                 elif region not in allowed:
-                    yield urn, f"copies zone '{zone}' data to {target.name} in {region}; allowed: {', '.join(sorted(allowed))}"
+                    yield urn, f"copies zone '{zone}' data to {target.name} in {region}; allowed: {_listed(allowed)}"
 
 
 # --- sync jobs: copies no cloud service makes, run as CronJobs in a destination cluster ----------------

@@ -48,7 +48,7 @@ def test_a_prod_plan_whose_eu_record_points_at_a_us_region_fails_check_naming_th
     path.write_text(json.dumps(plan))
     assert check_plan_file(path) == 1
     out = capsys.readouterr().out
-    section = out.split(f"[mandatory] {POLICY}\n", 1)[1].split("\n[", 1)[0]
+    section = out.split(f"[mandatory] {POLICY} (", 1)[1].split("\n[", 1)[0]
     assert f"  {record['urn']}\n" in section
     assert "answers from outside the zone: us-east-1 (aws-us-east-1-entry-" in section
     assert " via infer.example.com [eu-continent-eu] -> aws-us-east-1.infer.example.com)" in section
