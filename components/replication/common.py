@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pulumi
+from pulumi_azure_native import authorization, managedidentity
 
 from components.context import region_tags
 from planning.platform import PlatformPlan, RegionPlan
@@ -98,3 +99,41 @@ def issuer_path(issuer: str) -> str:
     """An OIDC issuer URL as AWS condition keys and Azure credentials compare it: no scheme, no
     trailing slash."""
     return issuer.removeprefix("https://").rstrip("/")
+
+
+@dataclass(frozen=True)
+class FederatedContainerAccess:
+    """An Entra identity that another cloud's (or a cluster's) tokens sign in as, with one role on
+    one end's model container."""
+
+    identity: managedidentity.UserAssignedIdentity
+    ready: list[pulumi.Resource]
+    """The federated credential and the role assignment: what a user of the identity waits for."""
+
+
+def federated_container_access(
+    parent: pulumi.Resource, name: str, at: End, *, role: str, credential: str, issuer: pulumi.Input[str],
+    subject: pulumi.Input[str],
+) -> FederatedContainerAccess:
+    """A user-assigned identity in `at`'s resource group that trusts tokens from `issuer` about
+    `subject`, granted `role` (a full role definition id) on `at`'s container and nothing else."""
+    lz = at.landing_zone
+    opts = pulumi.ResourceOptions(parent=parent, provider=at.provider)
+    identity = managedidentity.UserAssignedIdentity(
+        name, resource_group_name=lz.resource_group.name, location=at.name, tags=at.tags, opts=opts
+    )
+    federated = managedidentity.FederatedIdentityCredential(
+        name,
+        resource_group_name=lz.resource_group.name,
+        resource_name_=identity.name,
+        federated_identity_credential_resource_name=credential,
+        issuer=issuer,
+        subject=subject,
+        audiences=[AZURE_TOKEN_AUDIENCE],
+        opts=opts,
+    )
+    grant = authorization.RoleAssignment(
+        name, scope=lz.container.id, principal_id=identity.principal_id, principal_type="ServicePrincipal",
+        role_definition_id=role, opts=opts,
+    )
+    return FederatedContainerAccess(identity, [federated, grant])

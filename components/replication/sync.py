@@ -33,7 +33,7 @@ from typing import Any
 
 import pulumi
 from pulumi_aws import eks, iam
-from pulumi_azure_native import authorization, managedidentity
+from pulumi_azure_native import authorization
 from pulumi_gcp import iam as gcp_iam
 from pulumi_gcp import serviceaccount, storage
 from pulumi_kubernetes.batch.v1 import CronJob
@@ -48,12 +48,13 @@ from components.replication.common import (
     STORAGE_BLOB_DATA_READER,
     End,
     azure_role,
+    federated_container_access,
     global_tags,
     iam_document,
     issuer_path,
     s3_read_statements,
 )
-from components.serving.triton import _container_security, _pod_security
+from components.serving.triton import container_security, pod_security
 from planning.clusters import POOL_LABEL
 from planning.regions import Cloud
 from planning.replication import (
@@ -173,36 +174,18 @@ def _s3_writer(parent: pulumi.Resource, name: str, dst: End, ctx: SyncContext, i
 
 def _blob_writer(parent: pulumi.Resource, name: str, dst: End, ctx: SyncContext, issuer: pulumi.Output[str]) -> PodAccess:
     lz = dst.landing_zone
-    opts = pulumi.ResourceOptions(parent=parent, provider=dst.provider)
-    identity = managedidentity.UserAssignedIdentity(
-        f"{name}-writer", resource_group_name=lz.resource_group.name, location=dst.name, tags=dst.tags, opts=opts
-    )
-    credential = managedidentity.FederatedIdentityCredential(
-        f"{name}-writer",
-        resource_group_name=lz.resource_group.name,
-        resource_name_=identity.name,
-        federated_identity_credential_resource_name="model-sync",
-        issuer=issuer,
-        subject=sync_subject(),
-        audiences=[AZURE_TOKEN_AUDIENCE],
-        opts=opts,
-    )
-    writer = authorization.RoleAssignment(
-        f"{name}-writer",
-        scope=lz.container.id,
-        principal_id=identity.principal_id,
-        principal_type="ServicePrincipal",
-        role_definition_id=azure_role(ctx.subscription_id or "", STORAGE_BLOB_DATA_CONTRIBUTOR),
-        opts=opts,
+    access = federated_container_access(
+        parent, f"{name}-writer", dst, role=azure_role(ctx.subscription_id or "", STORAGE_BLOB_DATA_CONTRIBUTOR),
+        credential="model-sync", issuer=issuer, subject=sync_subject(),
     )
     remote = pulumi.Output.concat(":azureblob,account=", lz.storage_account.name, ",env_auth=true:", lz.container.name)
     # The AKS workload identity webhook injects the client id, tenant and token for this identity.
     return PodAccess(
         remote,
-        account_annotations={"azure.workload.identity/client-id": identity.client_id},
+        account_annotations={"azure.workload.identity/client-id": access.identity.client_id},
         pod_labels={"azure.workload.identity/use": "true"},
-        ready=[credential, writer],
-        identity=identity,
+        ready=access.ready,
+        identity=access.identity,
     )
 
 
@@ -329,32 +312,18 @@ def _blob_reader(parent, name: str, src: End, dst: End, ctx: SyncContext, issuer
             principal_type="ServicePrincipal", role_definition_id=role, opts=opts,
         )
         return PodAccess(remote, ready=[reader])
-    identity = managedidentity.UserAssignedIdentity(
-        f"{name}-reader", resource_group_name=lz.resource_group.name, location=src.name, tags=src.tags, opts=opts
-    )
-    credential = managedidentity.FederatedIdentityCredential(
-        f"{name}-reader",
-        resource_group_name=lz.resource_group.name,
-        resource_name_=identity.name,
-        federated_identity_credential_resource_name="model-sync",
-        issuer=issuer,
-        subject=sync_subject(),
-        audiences=[AZURE_TOKEN_AUDIENCE],
-        opts=opts,
-    )
-    reader = authorization.RoleAssignment(
-        f"{name}-reader", scope=lz.container.id, principal_id=identity.principal_id,
-        principal_type="ServicePrincipal", role_definition_id=role, opts=opts,
+    access = federated_container_access(
+        parent, f"{name}-reader", src, role=role, credential="model-sync", issuer=issuer, subject=sync_subject()
     )
     return PodAccess(
         remote,
         env=[
-            {"name": "AZURE_CLIENT_ID", "value": identity.client_id},
+            {"name": "AZURE_CLIENT_ID", "value": access.identity.client_id},
             {"name": "AZURE_TENANT_ID", "value": ctx.tenant_id},
             {"name": "AZURE_FEDERATED_TOKEN_FILE", "value": f"{TOKENS_DIR}/azure-token"},
         ],
         tokens={"azure-token": AZURE_TOKEN_AUDIENCE},
-        ready=[credential, reader],
+        ready=access.ready,
     )
 
 
@@ -446,7 +415,7 @@ class ModelSync(pulumi.ComponentResource):
             "env": [{"name": "HOME", "value": SCRATCH_DIR}, *writer.env, *reader.env],
             "resources": {"requests": {"cpu": "250m", "memory": "256Mi"},
                           "limits": {"cpu": "1", "memory": "1Gi", "ephemeral-storage": "1Gi"}},
-            "security_context": _container_security(),
+            "security_context": container_security(),
             "volume_mounts": mounts,
         }
         pod = {
@@ -455,7 +424,7 @@ class ModelSync(pulumi.ComponentResource):
             "automount_service_account_token": False,
             "enable_service_links": False,
             "restart_policy": "Never",
-            "security_context": _pod_security(),
+            "security_context": pod_security(),
             "node_selector": {POOL_LABEL: "system"},
             "containers": [container],
             "volumes": volumes,

@@ -28,15 +28,14 @@ from dataclasses import dataclass, field
 
 import pulumi
 from pulumi_aws import iam
-from pulumi_azure_native import authorization, managedidentity
 from pulumi_gcp import storage
 
 from components.naming import compact_name
 from components.replication.common import (
-    AZURE_TOKEN_AUDIENCE,
     STORAGE_BLOB_DATA_READER,
     End,
     azure_role,
+    federated_container_access,
     global_tags,
     iam_document,
     s3_read_statements,
@@ -128,35 +127,17 @@ def _s3_source(parent: pulumi.Resource, name: str, source: End, ctx: TransferCon
 
 def _azure_source(parent: pulumi.Resource, name: str, source: End, ctx: TransferContext) -> TransferSource:
     lz = source.landing_zone
-    opts = pulumi.ResourceOptions(parent=parent, provider=source.provider)
-    identity = managedidentity.UserAssignedIdentity(
-        f"{name}-reader", resource_group_name=lz.resource_group.name, location=source.name, tags=source.tags, opts=opts
-    )
-    credential = managedidentity.FederatedIdentityCredential(
-        f"{name}-reader",
-        resource_group_name=lz.resource_group.name,
-        resource_name_=identity.name,
-        federated_identity_credential_resource_name="storage-transfer",
-        issuer=GOOGLE_ISSUER,
-        subject=ctx.agent_subject_id,
-        audiences=[AZURE_TOKEN_AUDIENCE],
-        opts=opts,
-    )
-    reader = authorization.RoleAssignment(
-        f"{name}-reader",
-        scope=lz.container.id,
-        principal_id=identity.principal_id,
-        principal_type="ServicePrincipal",
-        role_definition_id=azure_role(ctx.subscription_id or "", STORAGE_BLOB_DATA_READER),
-        opts=opts,
+    access = federated_container_access(
+        parent, f"{name}-reader", source, role=azure_role(ctx.subscription_id or "", STORAGE_BLOB_DATA_READER),
+        credential="storage-transfer", issuer=GOOGLE_ISSUER, subject=ctx.agent_subject_id,
     )
     return TransferSource(
         {"azure_blob_storage_data_source": {
             "storage_account": lz.storage_account.name,
             "container": lz.container.name,
-            "federated_identity_config": {"client_id": identity.client_id, "tenant_id": ctx.tenant_id},
+            "federated_identity_config": {"client_id": access.identity.client_id, "tenant_id": ctx.tenant_id},
         }},
-        [credential, reader],
+        access.ready,
     )
 
 

@@ -97,12 +97,15 @@ def triton_env(model_store_url: pulumi.Input[str]) -> list[dict]:
     ]
 
 
-def _pod_security() -> dict:
+def pod_security() -> dict:
+    """Pod Security Standard `restricted`, as the image's user: every pod that runs the platform's
+    image (Triton, the gate, the model sync jobs) uses it."""
     return {"run_as_non_root": True, "run_as_user": RUN_AS, "run_as_group": RUN_AS, "fs_group": RUN_AS,
             "seccomp_profile": {"type": "RuntimeDefault"}}
 
 
-def _container_security() -> dict:
+def container_security() -> dict:
+    """The container half of `restricted`, plus a read-only root (the image writes only to volumes)."""
     return {"allow_privilege_escalation": False, "read_only_root_filesystem": True, "run_as_non_root": True,
             "capabilities": {"drop": ["ALL"]}}
 
@@ -184,7 +187,7 @@ class TritonRegion(pulumi.ComponentResource):
                         "automount_service_account_token": False,
                         "enable_service_links": False,
                         "termination_grace_period_seconds": 60,
-                        "security_context": _pod_security(),
+                        "security_context": pod_security(),
                         **_gpu_placement(region),
                         "topology_spread_constraints": [{
                             "max_skew": 1,
@@ -209,7 +212,7 @@ class TritonRegion(pulumi.ComponentResource):
                             "startup_probe": _probe(LIVE_PATH, triton.probes.period_seconds, triton.probes.startup_failures),
                             "liveness_probe": _probe(LIVE_PATH, triton.probes.period_seconds, triton.probes.liveness_failures),
                             "readiness_probe": _probe(READY_PATH, triton.probes.period_seconds, triton.probes.readiness_failures),
-                            "security_context": _container_security(),
+                            "security_context": container_security(),
                             "volume_mounts": [
                                 {"name": "engine-cache", "mount_path": ENGINE_CACHE_DIR},
                                 {"name": "model-store", "mount_path": MODEL_STORE_DIR},
@@ -304,7 +307,7 @@ class TritonRegion(pulumi.ComponentResource):
                         "restart_policy": "Never",
                         "automount_service_account_token": False,
                         "enable_service_links": False,
-                        "security_context": _pod_security(),
+                        "security_context": pod_security(),
                         **_gpu_placement(args.region),
                         "containers": [{
                             "name": "smoke-test",
@@ -312,7 +315,7 @@ class TritonRegion(pulumi.ComponentResource):
                             "command": ["python3", SMOKE_TEST, url, CANARY_MODEL],
                             "resources": {"requests": {"cpu": "100m", "memory": "128Mi"},
                                           "limits": {"cpu": "500m", "memory": "256Mi"}},
-                            "security_context": _container_security(),
+                            "security_context": container_security(),
                         }],
                     },
                 },
