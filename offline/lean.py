@@ -44,36 +44,48 @@ from offline.cli import GC_THRESHOLD  # see 2. above
 _MONITOR_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="offline-monitor")
 
 
-def _drain(loop: asyncio.AbstractEventLoop, skip: asyncio.Handle) -> None:
+class _Drain:
     """Run the loop's ready callbacks from inside the program, like the SDK's own `_sync_await`
-    does for invokes, but padding the outer `_run_once`'s queue with one reused cancelled handle
-    (the SDK allocates a fresh one per slot, which made draining quadratic)."""
-    task = asyncio.current_task(loop)
-    if task is not None:
-        asyncio.tasks._leave_task(loop, task)
-    outer_todo = len(loop._ready)  # type: ignore[attr-defined]
-    done = loop.create_future()
-    loop.call_soon(done.set_result, None)
-    while not done.done():
-        loop._run_once()  # type: ignore[attr-defined]
-    missing = outer_todo - len(loop._ready)  # type: ignore[attr-defined]
-    if missing > 0:
-        loop._ready.extend([skip] * missing)  # type: ignore[attr-defined]
-    if task is not None:
-        asyncio.tasks._enter_task(loop, task)
+    does for invokes. The outer `_run_once` still pops as many callbacks as it counted, so what the
+    drain ran for it is replaced by cancelled handles, in front. The SDK pads at the back and
+    counts its own padding as the outer's due at the next drain, so the padding grew with every
+    resource and every drain walked all of it: quadratic. Here a drain that finds its previous
+    padding still in front knows the outer has not moved on and owes it the same count."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.pad: asyncio.Handle | None = None
+        self.owed = 0
+
+    def __call__(self) -> None:
+        loop, ready = self.loop, self.loop._ready  # type: ignore[attr-defined]
+        if not (ready and ready[0] is self.pad):
+            self.owed = len(ready)  # a new outer iteration: at most this many are its
+        task = asyncio.current_task(loop)
+        if task is not None:
+            asyncio.tasks._leave_task(loop, task)
+        done = loop.create_future()
+        loop.call_soon(done.set_result, None)
+        while not done.done():
+            loop._run_once()  # type: ignore[attr-defined]
+        # One pad at least, so the next drain recognises the same outer iteration.
+        self.pad = asyncio.Handle(lambda: None, (), loop)
+        self.pad.cancel()
+        ready.extendleft([self.pad] * max(self.owed - len(ready), 1))
+        if task is not None:
+            asyncio.tasks._enter_task(loop, task)
 
 
 @contextlib.contextmanager
 def lean_runtime(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
     """The four measures above, for the duration of one offline run."""
-    skip = asyncio.Handle(lambda: None, (), loop)
-    skip.cancel()
+    drain = _Drain(loop)
     declare = pulumi.resource.register_resource
 
     def register_as_you_go(*args, **kwargs):
         result = declare(*args, **kwargs)
         if loop.is_running():
-            _drain(loop, skip)
+            drain()
         return result
 
     saved = (

@@ -13,7 +13,7 @@ from pulumi.runtime import resource as runtime_resource
 
 import offline.engine
 from offline.engine import Recording, run_program
-from offline.lean import _drain
+from offline.lean import _Drain
 from offline.plan import build_plan
 
 PROGRAM = """
@@ -35,14 +35,13 @@ def _run_probe(tmp_path) -> Recording:
 
 def test_drain_runs_what_is_ready_from_inside_a_task_and_the_loop_carries_on():
     loop = asyncio.new_event_loop()
-    skip = asyncio.Handle(lambda: None, (), loop)
-    skip.cancel()
+    drain = _Drain(loop)
     ran: list[int] = []
 
     async def program() -> str:
         for index in range(3):
             loop.call_soon(ran.append, index)
-        _drain(loop, skip)  # what happens after each resource declaration
+        drain()  # what happens after each resource declaration
         assert ran == [0, 1, 2]
         await asyncio.sleep(0)
         return "done"
@@ -51,6 +50,36 @@ def test_drain_runs_what_is_ready_from_inside_a_task_and_the_loop_carries_on():
         assert loop.run_until_complete(program()) == "done"
     finally:
         loop.close()
+
+
+def test_the_outer_iteration_pops_exactly_what_it_counted_and_padding_never_grows():
+    """Many drains inside one callback (one long program): the padding stays what the outer
+    `_run_once` is owed instead of growing with every drain, and every callback runs once."""
+    loop = asyncio.new_event_loop()
+    drain = _Drain(loop)
+    ran: list[str] = []
+    sizes: list[int] = []
+
+    def program() -> None:
+        for index in range(200):
+            loop.call_soon(ran.append, f"resource-{index}")
+            drain()
+            sizes.append(len(loop._ready))
+
+    def after() -> None:
+        ran.append("after")
+
+    loop.call_soon(program)
+    loop.call_soon(after)  # counted by the same outer iteration as `program`
+    try:
+        loop.run_until_complete(asyncio.sleep(0.01))
+    finally:
+        loop.close()
+    # The first drain runs what was ready before it, as the SDK's own drain does; everything runs once.
+    assert ran == ["after", *(f"resource-{i}" for i in range(200))]
+    # The outer iteration counted three ready callbacks (`program`, `after`, the sleep task's first
+    # step): at most three are owed, so three pads after every drain (the SDK's way: 202 by the end).
+    assert set(sizes) == {3}
 
 
 def test_a_program_runs_as_before(tmp_path):
