@@ -6,6 +6,8 @@ from __future__ import annotations
 import copy
 import json
 import shutil
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -208,3 +210,20 @@ def test_policy_config_verb_writes_what_preview_applies(tmp_path, capsys):
     assert main(["policy-config", "prod", "--out", str(out)]) == EXIT_OK
     assert json.loads(out.read_text()) == stack_policy_config("prod")
     assert capsys.readouterr().out == ""
+
+
+def test_the_stacks_verb_needs_nothing_but_pyyaml():
+    # stacks.yml computes the matrix with `uv run --no-project --with pyyaml`: no project, no SDKs.
+    script = """
+import json, sys
+class Refuse:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {"pulumi", "pydantic", "scipy", "jsonschema", "pulumi_policy"}:
+            raise ImportError(f"{name} is not installed in the stacks job")
+sys.meta_path.insert(0, Refuse())
+from offline.__main__ import main
+sys.exit(main(["stacks", "--json"]))
+"""
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == stack_matrix()
