@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from offline.cli import InputError
+from offline.cli import InputError, read_text
 
 if TYPE_CHECKING:  # the engine imports pulumi: only evaluating a stack needs it
     from offline.engine import Recording
@@ -39,14 +39,9 @@ def stack_file(stack: str, project_dir: Path = REPO_ROOT) -> Path:
 
 def read_stack_config(path: Path, project: str) -> dict[str, Any]:
     """The `config:` block of a stack file, keys namespaced as the CLI would (`project:key`)."""
+    text = read_text(path, "a stack file (Pulumi.<stack>.yaml)")
     try:
-        document = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise StackConfigError(f"{path}: no such stack file") from None
-    except IsADirectoryError:
-        raise StackConfigError(f"{path}: is a directory, expected a stack file (Pulumi.<stack>.yaml)") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise StackConfigError(f"{path}: cannot read the stack file: {getattr(error, 'strerror', None) or error}") from None
+        document = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

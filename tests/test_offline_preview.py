@@ -169,7 +169,7 @@ def test_invalid_config_exits_2_naming_the_keys_without_a_traceback(tmp_path, ca
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["preview", "nosuchstack"], "Pulumi.nosuchstack.yaml: no such stack file"),
+    (["preview", "nosuchstack"], "Pulumi.nosuchstack.yaml: no such file (expected a stack file (Pulumi.<stack>.yaml))"),
     (["preview", "dev", "--config-file", "{tmp}"], "{tmp}: is a directory, expected a stack file"),
     (["preview", "dev", "--config-file", "{tmp}/notyaml.yaml"], "{tmp}/notyaml.yaml: not valid YAML"),
     (["preview", "dev", "--config-file", "{tmp}/list.yaml"], "{tmp}/list.yaml: expected a top-level `config:` mapping"),

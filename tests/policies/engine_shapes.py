@@ -389,3 +389,17 @@ def set_path(value: Any, path: str, new: Any) -> None:
 
 def find(plan: dict[str, Any], type_: str, name: str) -> dict[str, Any]:
     return next(r for r in plan["resources"] if r["type"] == type_ and r["name"] == name)
+
+
+def engine_inputs(value: Any) -> Any:
+    """Plan values as the engine sends them to a policy pack: the plan's unknown marker becomes the
+    engine's unknown sentinel string."""
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+
+    if value == "[unknown]":
+        return UNKNOWN_STRING_VALUE
+    if isinstance(value, dict):
+        return {k: engine_inputs(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [engine_inputs(v) for v in value]
+    return value

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
+from engine_shapes import engine_inputs
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, plugin_pb2
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 from pulumi_policy.version import VERSION as PULUMI_POLICY_VERSION
 
 from offline.plan import REPO_ROOT
@@ -48,19 +48,8 @@ def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
         process.wait(timeout=30)
 
 
-def _engine(value):
-    """Plan values as the engine sends them: unknowns are the engine's sentinel string."""
-    if value == "[unknown]":
-        return UNKNOWN_STRING_VALUE
-    if isinstance(value, dict):
-        return {k: _engine(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_engine(v) for v in value]
-    return value
-
-
 def _struct(inputs) -> struct_pb2.Struct:
-    return json_format.ParseDict(_engine(inputs), struct_pb2.Struct())
+    return json_format.ParseDict(engine_inputs(inputs), struct_pb2.Struct())
 
 
 def _provider(plan, entry) -> analyzer_pb2.AnalyzerProviderResource | None:

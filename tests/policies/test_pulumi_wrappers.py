@@ -3,7 +3,7 @@ PolicyPack, which would start a server): proxied props, provider resources, stac
 linked by dependencies, per-policy config as the CLI passes it."""
 
 import pytest
-from engine_shapes import find, set_path
+from engine_shapes import engine_inputs, find, set_path
 from pulumi_policy import (
     EnforcementLevel,
     PolicyCustomTimeouts,
@@ -15,7 +15,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
+from pulumi_policy.proxy import unknown_checking_proxy
 
 from platform_policies import POLICIES
 from platform_policies.definitions import ConfigError
@@ -24,20 +24,9 @@ from platform_policies.pulumi_pack import build_policies
 OPTS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
 
 
-def _engine(value):
-    """The plan's unknown marker as the engine sends it."""
-    if value == "[unknown]":
-        return UNKNOWN_STRING_VALUE
-    if isinstance(value, dict):
-        return {k: _engine(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_engine(v) for v in value]
-    return value
-
-
 def _provider(plan, entry):
     p = next((r for r in plan["resources"] if r["urn"] == entry["provider"]), None)
-    return p and PolicyProviderResource(p["type"], unknown_checking_proxy(_engine(p["inputs"])), p["urn"], p["name"])
+    return p and PolicyProviderResource(p["type"], unknown_checking_proxy(engine_inputs(p["inputs"])), p["urn"], p["name"])
 
 
 def run_resource_policies(plan, config=None):
@@ -46,7 +35,7 @@ def run_resource_policies(plan, config=None):
         if not isinstance(policy, ResourceValidationPolicy):
             continue
         for e in plan["resources"]:
-            args = ResourceValidationArgs(e["type"], unknown_checking_proxy(_engine(e["inputs"])), e["urn"], e["name"],
+            args = ResourceValidationArgs(e["type"], unknown_checking_proxy(engine_inputs(e["inputs"])), e["urn"], e["name"],
                                           OPTS, _provider(plan, e), (config or {}).get(policy.name))
             policy.validate(args, lambda message, urn=None, e=e, p=policy: reported.append((p.name, e["urn"], message)))
     return reported
@@ -54,7 +43,7 @@ def run_resource_policies(plan, config=None):
 
 def run_stack_policies(plan, config=None):
     resources = {
-        e["urn"]: PolicyResource(e["type"], unknown_checking_proxy(_engine(e["inputs"])), e["urn"], e["name"], OPTS,
+        e["urn"]: PolicyResource(e["type"], unknown_checking_proxy(engine_inputs(e["inputs"])), e["urn"], e["name"], OPTS,
                                  _provider(plan, e), None, [], {})
         for e in plan["resources"]
     }
