@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pulumi
+from pulumi_aws import iam
 from pulumi_azure_native import authorization, managedidentity
 
 from components.context import region_tags
@@ -93,6 +94,29 @@ def s3_read_statements(bucket_arn: str, key_arn: str, region: str) -> list[dict]
         {"Sid": "DecryptSource", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key_arn,
          "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}},
     ]
+
+
+class S3Reader(NamedTuple):
+    role: iam.Role
+    policy: iam.RolePolicy
+    """The role's rights: what a user of the role waits for."""
+
+
+def s3_reader(parent: pulumi.Resource, name: str, at: End, *, role_name: str, trust: pulumi.Input[str]) -> S3Reader:
+    """An IAM role that the principals of `trust` (an assume-role policy) assume to list and read
+    `at`'s bucket and decrypt with its key, nothing else."""
+    lz = at.landing_zone
+    opts = pulumi.ResourceOptions(parent=parent, provider=at.provider)
+    role = iam.Role(name, name=role_name, assume_role_policy=trust, tags=global_tags(at.tags), opts=opts)
+    policy = iam.RolePolicy(
+        name,
+        role=role.id,
+        policy=pulumi.Output.all(lz.bucket.arn, lz.key.arn).apply(
+            lambda a: iam_document(*s3_read_statements(a[0], a[1], at.name))
+        ),
+        opts=opts,
+    )
+    return S3Reader(role, policy)
 
 
 def issuer_path(issuer: str) -> str:

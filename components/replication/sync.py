@@ -52,7 +52,7 @@ from components.replication.common import (
     global_tags,
     iam_document,
     issuer_path,
-    s3_read_statements,
+    s3_reader,
 )
 from components.serving.triton import container_security, pod_security
 from planning.clusters import POOL_LABEL
@@ -272,20 +272,9 @@ def _s3_reader(parent, name: str, src: End, dst: End, ctx: SyncContext, issuer, 
     oidc = iam.OpenIdConnectProvider(
         f"{name}-issuer", url=issuer, client_id_lists=[AWS_STS_AUDIENCE], tags=global_tags(dst.tags), opts=opts
     )
-    role = iam.Role(
-        f"{name}-reader",
-        name=compact_name("syncread", ctx.stack, dst.key, limit=64),
-        assume_role_policy=pulumi.Output.all(oidc.arn, issuer).apply(lambda a: web_identity_trust(*a)),
-        tags=global_tags(src.tags),
-        opts=opts,
-    )
-    policy = iam.RolePolicy(
-        f"{name}-reader",
-        role=role.id,
-        policy=pulumi.Output.all(lz.bucket.arn, lz.key.arn).apply(
-            lambda a: iam_document(*s3_read_statements(a[0], a[1], src.name))
-        ),
-        opts=opts,
+    role, policy = s3_reader(
+        parent, f"{name}-reader", src, role_name=compact_name("syncread", ctx.stack, dst.key, limit=64),
+        trust=pulumi.Output.all(oidc.arn, issuer).apply(lambda a: web_identity_trust(*a)),
     )
     return PodAccess(
         pulumi.Output.concat(":s3,provider=AWS,env_auth=true,region=", src.name, ":", lz.bucket.bucket),

@@ -27,7 +27,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pulumi
-from pulumi_aws import iam
 from pulumi_gcp import storage
 
 from components.naming import compact_name
@@ -36,9 +35,8 @@ from components.replication.common import (
     End,
     azure_role,
     federated_container_access,
-    global_tags,
     iam_document,
-    s3_read_statements,
+    s3_reader,
 )
 from planning.regions import Cloud
 from planning.replication import TRANSFER_INTERVAL_SECONDS
@@ -105,24 +103,12 @@ def google_trust(subject_id: str) -> str:
 
 
 def _s3_source(parent: pulumi.Resource, name: str, source: End, ctx: TransferContext) -> TransferSource:
-    lz = source.landing_zone
-    opts = pulumi.ResourceOptions(parent=parent, provider=source.provider)
-    role = iam.Role(
-        f"{name}-reader",
-        name=compact_name("ststransfer", ctx.stack, source.key, limit=64),
-        assume_role_policy=ctx.agent_subject_id.apply(google_trust),
-        tags=global_tags(source.tags),
-        opts=opts,
+    role, policy = s3_reader(
+        parent, f"{name}-reader", source, role_name=compact_name("ststransfer", ctx.stack, source.key, limit=64),
+        trust=ctx.agent_subject_id.apply(google_trust),
     )
-    policy = iam.RolePolicy(
-        f"{name}-reader",
-        role=role.id,
-        policy=pulumi.Output.all(lz.bucket.arn, lz.key.arn).apply(
-            lambda a: iam_document(*s3_read_statements(a[0], a[1], source.name))
-        ),
-        opts=opts,
-    )
-    return TransferSource({"aws_s3_data_source": {"bucket_name": lz.bucket.bucket, "role_arn": role.arn}}, [policy])
+    bucket = source.landing_zone.bucket.bucket
+    return TransferSource({"aws_s3_data_source": {"bucket_name": bucket, "role_arn": role.arn}}, [policy])
 
 
 def _azure_source(parent: pulumi.Resource, name: str, source: End, ctx: TransferContext) -> TransferSource:
