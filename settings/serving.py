@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
@@ -76,7 +76,9 @@ class DeployerSettings(StrictModel):
     egress_cidrs: list[ipaddress.IPv4Network] = Field(
         default_factory=list, description="Public egress ranges of a deploy runner outside the network"
     )
-    runner_labels: list[str] = Field(default_factory=list, description="runs-on labels of this stack's deploy jobs")
+    runner_labels: list[Annotated[str, Field(pattern=r"^\S+$")]] = Field(
+        default_factory=list, description="runs-on labels of this stack's deploy jobs (each one word)"
+    )
     aws_principal_arn: str | None = Field(
         None, pattern=ROLE_ARN, description="IAM role given EKS cluster admin; default: the role running pulumi up"
     )

@@ -391,9 +391,11 @@ KEY = "multicloud-inference:platform"
         (lambda c: c["serving"].update(memory="16 GB"), f"{KEY}.serving.memory: '16 GB' is not a Kubernetes quantity"),
         (lambda c: c["deployer"].pop("runner_labels"),
          f"{KEY}.deployer.runner_labels: is required with deployer.network ('aws:eu-central-1')"),
+        (lambda c: c["deployer"].update(runner_labels=["self-hosted", ""]),
+         f"{KEY}.deployer.runner_labels[1]: '' is not matching"),
     ],
     ids=["unreachable-cluster", "unknown-wave-region", "duplicate-wave-region", "ref-without-digest", "bad-digest",
-         "gpus-per-pod", "quantity", "network-without-runner"],
+         "gpus-per-pod", "quantity", "network-without-runner", "empty-runner-label"],
 )
 def test_bad_serving_config_exits_2_naming_the_key_before_anything_is_registered(tmp_path, capsys, mutate, expected):
     assert expected in config_error(tmp_path, capsys, mutate)
